@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+
+/** Everything the service reads from the environment, read once. */
+export interface AppConfig {
+  /** `postgresql://...` to use a PostgreSQL server; undefined to use the embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data folder, or `memory://` for a throw-away database. */
+  dataDir: string;
+  port: number;
+  production: boolean;
+  jwtSecret: string;
+  /** Lifetime of an access token, in seconds. */
+  jwtTtlSeconds: number;
+  refreshTtlSeconds: number;
+  adminUsername?: string;
+  adminPassword?: string;
+  /** Failed logins for one username allowed within the window before it is refused (429). */
+  loginMaxFailures: number;
+  loginWindowSeconds: number;
+  /** Largest request body accepted, in bytes (413 past it). */
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  if (production && !env.JWT_SECRET) {
+    throw new ConfigError('JWT_SECRET must be set when NODE_ENV=production');
+  }
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR || path.resolve('data'),
+    port: env.PORT ? Number(env.PORT) : 4000,
+    production,
+    // Outside production a per-process secret is fine: tokens simply do not survive a restart.
+    jwtSecret: env.JWT_SECRET || randomBytes(32).toString('hex'),
+    jwtTtlSeconds: Number(env.JWT_TTL_SECONDS || 3600),
+    refreshTtlSeconds: Number(env.REFRESH_TTL_SECONDS || 30 * 24 * 3600),
+    adminUsername: env.ADMIN_USERNAME || undefined,
+    adminPassword: env.ADMIN_PASSWORD || undefined,
+    loginMaxFailures: Number(env.LOGIN_MAX_FAILURES || 5),
+    loginWindowSeconds: Number(env.LOGIN_WINDOW_SECONDS || 300),
+    bodyLimitBytes: 1024 * 1024,
+  };
+}
