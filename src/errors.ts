@@ -49,3 +49,17 @@ export class NotFound extends Error {
     super(message);
   }
 }
+
+/** Credentials missing, bad or expired (401), valid but not allowed (403), or too many tries (429). */
+export class AccessError extends Error {
+  constructor(
+    public readonly status: 401 | 403 | 429,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get code(): string {
+    return { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 429: 'TOO_MANY_REQUESTS' }[this.status];
+  }
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { AppConfig } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import type { Context } from './graphql/context.ts';
+import { schema } from './graphql/schema.ts';
+import { armorPlugins, maskError } from './graphql/security.ts';
+import { restPlugin } from './rest/plugin.ts';
+import { createServices, type Services } from './services/index.ts';
+import type { Viewer } from './services/auth-service.ts';
+
+/** Per-request server context: the REST layer passes the viewer it already resolved. */
+export interface ServerContext {
+  viewer?: Viewer | null;
+}
+
+export interface App {
+  yoga: YogaServerInstance<ServerContext, Context>;
+  services: Services;
+  database: Database;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+/** Builds the whole service (database, services, GraphQL, REST) without listening. */
+export async function buildApp(config: AppConfig, options: { database?: Database } = {}): Promise<App> {
+  const database = options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  const services = createServices(database.prisma, config);
+
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'Segment gateway', defaultQuery: GRAPHIQL_QUERY },
+    maskedErrors: { maskError: (error) => maskError(error, () => randomUUID()) },
+    context: async ({ request, viewer }) => ({
+      prisma: database.prisma,
+      services,
+      viewer: viewer !== undefined ? viewer : await services.auth.authenticate(request.headers),
+    }),
+    plugins: [...armorPlugins(), restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes })],
+  });
+
+  return {
+    yoga,
+    services,
+    database,
+    config,
+    close: () => database.close(),
+  };
+}
+
+const GRAPHIQL_QUERY = `# Log in with POST /api/admin/login_check, then add the header
+#   {"Authorization": "Bearer <token>"}
+query Segments {
+  segments(storeCode: "DEFAULT", itemsOnPage: 10) {
+    ... on SegmentPage {
+      total { all filtered }
+      items { segmentId name active customersCount parts { criteria { type } } }
+    }
+  }
+}
+`;

@@ -1,0 +1,45 @@
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError } from 'graphql';
+import { AccessError } from '../errors.ts';
+
+/**
+ * graphql-armor rules, added one by one with limits that fit this schema: the REST documents
+ * (which select every criterion type's parameters) and GraphiQL's introspection must pass.
+ */
+export const ARMOR_LIMITS = { aliases: 20, directives: 20, depth: 12, tokens: 2500, cost: 20_000 };
+
+export function armorPlugins() {
+  return [
+    maxAliasesPlugin({ n: ARMOR_LIMITS.aliases }),
+    maxDirectivesPlugin({ n: ARMOR_LIMITS.directives }),
+    maxDepthPlugin({ n: ARMOR_LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
+    maxTokensPlugin({ n: ARMOR_LIMITS.tokens }),
+    costLimitPlugin({ maxCost: ARMOR_LIMITS.cost, ignoreIntrospection: true }),
+    blockFieldSuggestionsPlugin(),
+  ];
+}
+
+/**
+ * What clients see of an error: access errors keep their status, anything unexpected becomes
+ * a 500 with a request id and no stack, whatever NODE_ENV is.
+ */
+export function maskError(error: unknown, requestId: () => string): Error {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof AccessError) {
+    return new GraphQLError(original.message, {
+      extensions: { code: original.code, http: { status: original.status } },
+    });
+  }
+  if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
+  if (original instanceof GraphQLError) return original; // errors raised on purpose (complexity, ...)
+  const id = requestId();
+  console.error(`[${id}]`, original);
+  return new GraphQLError('Unexpected error.', {
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: id, http: { status: 500 } },
+  });
+}
