@@ -1,0 +1,30 @@
+import { it } from 'vitest';
+import jwt from 'jsonwebtoken';
+import { TestApp } from './support/test-app.ts';
+
+it('explore', async () => {
+  const t = await TestApp.start('pglite');
+  const token = await t.login();
+  const show = (label: string, r: any) => console.log(label, r.status, r.text.slice(0, 400));
+  show('noauth me', await t.graphql('{ me { id username } }'));
+  show('badtoken me', await t.graphql('{ me { id username } }', {}, 'garbage'));
+  show('badtoken rest', await t.request('GET', '/api/DEFAULT/segment', { token: 'garbage' }));
+  const member = jwt.sign({ kind: 'member', storeId: 'x' }, 'test-secret', { subject: crypto.randomUUID() });
+  show('member segs', await t.graphql('{ segments(storeCode:"DEFAULT") { __typename } }', {}, member));
+  show('member rest', await t.request('GET', '/api/DEFAULT/segment', { token: member }));
+  show('login missing', await t.request('POST', '/api/admin/login_check', { body: {} }));
+  show('login notjson', await t.request('POST', '/api/admin/login_check', { body: '{x' }));
+  show('depth', await t.graphql('{ __type(name:"Query") { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } }', {}, token));
+  const aliases = Array.from({ length: 21 }, (_, i) => `a${i}: __typename`).join(' ');
+  show('aliases', await t.graphql(`{ ${aliases} }`, {}, token));
+  const dirs = Array.from({ length: 21 }, () => `__typename @skip(if: false)`).join(' ');
+  show('directives', await t.graphql(`{ ${dirs} }`, {}, token));
+  const toks = Array.from({ length: 2600 }, () => `__typename`).join(' ');
+  show('tokens', await t.graphql(`{ ${toks} }`, {}, token));
+  show('malformed', await t.request('POST', '/graphql', { token, body: '{"query": ' }));
+  show('notobject', await t.request('POST', '/graphql', { token, body: '[1]' }));
+  show('login gql', await t.graphql('mutation { adminLogin(username:"admin", password:"nope") { token } }'));
+  show('noauth segs', await t.graphql('{ segments(storeCode:"DEFAULT") { __typename } }'));
+  show('noauth stores+typename', await t.graphql('{ __typename stores { code } }'));
+  await t.close();
+});
