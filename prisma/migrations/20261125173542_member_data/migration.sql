@@ -132,7 +132,6 @@ CREATE TABLE "Transaction" (
 
 -- CreateTable
 CREATE TABLE "TransactionItem" (
-    "id" UUID NOT NULL,
     "transactionId" UUID NOT NULL,
     "position" INTEGER NOT NULL,
     "sku" TEXT,
@@ -144,7 +143,7 @@ CREATE TABLE "TransactionItem" (
     "skuNorm" TEXT,
     "makerNorm" TEXT,
 
-    CONSTRAINT "TransactionItem_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "TransactionItem_pkey" PRIMARY KEY ("transactionId","position")
 );
 
 -- CreateTable
@@ -340,9 +339,6 @@ CREATE INDEX "TransactionItem_skuNorm_idx" ON "TransactionItem"("skuNorm");
 
 -- CreateIndex
 CREATE INDEX "TransactionItem_makerNorm_idx" ON "TransactionItem"("makerNorm");
-
--- CreateIndex
-CREATE UNIQUE INDEX "TransactionItem_transactionId_position_key" ON "TransactionItem"("transactionId", "position");
 
 -- CreateIndex
 CREATE INDEX "TransactionItemLabel_key_value_idx" ON "TransactionItemLabel"("key", "value");
