@@ -2,7 +2,7 @@ import type { AppConfig } from '../config.ts';
 import { AccessError, ValidationFailed, fieldError } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from '../auth/passwords.ts';
-import { newSecret, sha256, signAccessToken, verifyAccessToken } from '../auth/tokens.ts';
+import { newSecret, sha256, signAccessToken, verifyAccessToken, type AccessClaims } from '../auth/tokens.ts';
 
 /** Who is calling, resolved once per request from its headers. */
 export type Viewer =
@@ -70,30 +70,74 @@ export class AuthService {
     return this.issueAdminTokens(admin.id, admin.username);
   }
 
-  /** Spends a refresh token (it works once) for a new pair. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  /**
+   * Spends a refresh token (it works once) for a new pair. Admin tokens are refreshed on the
+   * admin path, member tokens on their store's path; a token used on the wrong path is refused.
+   */
+  async refresh(refreshToken: string, scope: { kind: 'admin' } | { kind: 'member'; storeId: string } = { kind: 'admin' }): Promise<TokenPair> {
     const now = this.now();
     const tokenHash = sha256(refreshToken);
+    const owner =
+      scope.kind === 'admin' ? { adminId: { not: null } } : { member: { storeId: scope.storeId } };
     const spent = await this.prisma.refreshToken.updateMany({
-      where: { tokenHash, usedAt: null, expiresAt: { gt: now } },
+      where: { tokenHash, usedAt: null, expiresAt: { gt: now }, ...owner },
       data: { usedAt: now },
     });
     if (spent.count !== 1) throw new AccessError(401, 'Invalid, expired or already used refresh token.');
-    const stored = await this.prisma.refreshToken.findUniqueOrThrow({ where: { tokenHash }, include: { admin: true } });
-    return this.issueAdminTokens(stored.adminId, stored.admin.username);
+    const stored = await this.prisma.refreshToken.findUniqueOrThrow({
+      where: { tokenHash },
+      include: { admin: true, member: true },
+    });
+    if (stored.admin) return this.issueAdminTokens(stored.admin.id, stored.admin.username);
+    if (stored.member?.active) return this.issueMemberTokens(stored.member.id, stored.member.storeId);
+    throw new AccessError(401, 'Invalid, expired or already used refresh token.');
   }
 
-  private async issueAdminTokens(adminId: string, username: string): Promise<TokenPair> {
+  /**
+   * Member login for members imported with a password; the username is the member's email,
+   * phone or loyalty card number. Member tokens open no management path.
+   */
+  async memberLogin(storeId: string, username: string, password: string): Promise<TokenPair> {
+    const throttleKey = `member:${storeId}:${username.trim().toLowerCase()}`;
+    await this.refuseWhileThrottled(throttleKey);
+    const login = username.trim();
+    const candidates = await this.prisma.member.findMany({
+      where: {
+        storeId,
+        active: true,
+        passwordHash: { not: null },
+        OR: [{ email: login.toLowerCase() }, { phone: login }, { loyaltyCardNumber: login }],
+      },
+      take: 2,
+    });
+    const member = candidates.length === 1 ? candidates[0] : undefined;
+    const valid = await verifyPassword(password, member?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    if (!member || !valid) {
+      await this.recordFailure(throttleKey);
+      throw new AccessError(401, 'Invalid credentials.');
+    }
+    await this.prisma.loginThrottle.deleteMany({ where: { username: throttleKey } });
+    return this.issueMemberTokens(member.id, storeId);
+  }
+
+  private issueMemberTokens(memberId: string, storeId: string): Promise<TokenPair> {
+    return this.issueTokens({ memberId }, { sub: memberId, kind: 'member', storeId });
+  }
+
+  private issueAdminTokens(adminId: string, username: string): Promise<TokenPair> {
+    return this.issueTokens({ adminId }, { sub: adminId, kind: 'admin', username });
+  }
+
+  private async issueTokens(owner: { adminId: string } | { memberId: string }, claims: AccessClaims): Promise<TokenPair> {
     const refresh = newSecret();
     await this.prisma.refreshToken.create({
       data: {
-        adminId,
+        ...owner,
         tokenHash: sha256(refresh),
         expiresAt: new Date(this.now().getTime() + this.config.refreshTtlSeconds * 1000),
       },
     });
-    const token = signAccessToken({ sub: adminId, kind: 'admin', username }, this.config.jwtSecret, this.config.jwtTtlSeconds);
-    return { token, refresh_token: refresh };
+    return { token: signAccessToken(claims, this.config.jwtSecret, this.config.jwtTtlSeconds), refresh_token: refresh };
   }
 
   private async refuseWhileThrottled(username: string) {
