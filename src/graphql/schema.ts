@@ -4,6 +4,7 @@ import { builder } from './builder.ts';
 import './types/errors.ts';
 import './types/criterion.ts';
 import './types/segment.ts';
+import './types/member.ts';
 import './types/store.ts';
 import './types/auth.ts';
 

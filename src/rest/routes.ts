@@ -1,5 +1,6 @@
 import { criterionSelection, flatToGraphqlInput, graphqlOutputToFlat } from '../criteria/codec.ts';
 import { ValidationFailed, fieldError } from '../errors.ts';
+import { SEGMENT_MEMBER_ORDER_FIELDS } from '../services/member-service.ts';
 import { SEGMENT_LIST_FIELDS } from '../services/segment-service.ts';
 import { validateSegmentInput } from '../services/segment-input.ts';
 import { parseListParams, type FilterFieldKind } from './list-params.ts';
@@ -49,7 +50,44 @@ const LIST_FILTERS: Record<string, FilterFieldKind> = {
   createdAt: 'date-time',
 };
 
+const MEMBER_FILTERS: Record<string, FilterFieldKind> = {
+  customerId: 'string',
+  firstName: 'string',
+  lastName: 'string',
+  email: 'string',
+  phone: 'string',
+};
+
 const upperSnake = (field: string) => field.replace(/([A-Z])/g, '_$1').toUpperCase();
+
+/** Query string -> the GraphQL list arguments shared by every list route. */
+function listVariables(query: URLSearchParams, filters: Record<string, FilterFieldKind>, orderable: readonly string[]) {
+  const parsed = parseListParams(query, filters, orderable);
+  return {
+    page: parsed.page,
+    itemsOnPage: parsed.itemsOnPage,
+    // A boolean filter is the value itself in GraphQL; the others are {eq, like, gte, ...}.
+    filter: Object.fromEntries(
+      Object.entries(parsed.filter).map(([field, ops]) => [field, filters[field] === 'boolean' ? ops.eq : ops]),
+    ),
+    orderBy: parsed.orderBy.map(({ field, direction }) => ({ field: upperSnake(field), direction: direction.toUpperCase() })),
+  };
+}
+
+/** SegmentCustomer: absent rather than null; birthDate as an instant at 00:00 UTC (DOMAIN.md 7). */
+function segmentCustomer(row: { calculatedAt: string; member: Record<string, unknown> }) {
+  const { member } = row;
+  const present = (fields: string[]) =>
+    Object.fromEntries(fields.filter((field) => member[field] != null).map((field) => [field, member[field]]));
+  return {
+    customerId: member.customerId,
+    createdAt: member.createdAt,
+    ...present(['firstName', 'lastName', 'phone', 'email']),
+    ...(member.birthDate ? { birthDate: `${member.birthDate}T00:00:00Z` } : {}),
+    ...(member.gender ? { gender: String(member.gender).toLowerCase() } : {}),
+    calculatedAt: row.calculatedAt,
+  };
+}
 
 /** Reads `{"segment": {...}}`; shape errors are answered here, before GraphQL coercion could. */
 function segmentVariables(body: Record<string, unknown>): Record<string, unknown> {
@@ -140,21 +178,10 @@ export const routes: RestRoute[] = [
       result: segments(storeCode: $storeCode, filter: $filter, orderBy: $orderBy, page: $page, itemsOnPage: $itemsOnPage) {
         ${INVALID_OR_NOT_FOUND}
         ... on SegmentPage { total { all filtered estimated } items { ${SEGMENT_FIELDS} } } } }`,
-    variables: ({ params, query }) => {
-      const parsed = parseListParams(query, LIST_FILTERS, SEGMENT_LIST_FIELDS);
-      return {
-        storeCode: params.storeCode,
-        page: parsed.page,
-        itemsOnPage: parsed.itemsOnPage,
-        filter: Object.fromEntries(
-          Object.entries(parsed.filter).map(([field, ops]) => [field, field === 'active' ? ops.eq : ops]),
-        ),
-        orderBy: parsed.orderBy.map(({ field, direction }) => ({
-          field: upperSnake(field),
-          direction: direction.toUpperCase(),
-        })),
-      };
-    },
+    variables: ({ params, query }) => ({
+      storeCode: params.storeCode,
+      ...listVariables(query, LIST_FILTERS, SEGMENT_LIST_FIELDS),
+    }),
     respond: (result) => ({
       status: 200,
       body: {
@@ -205,6 +232,55 @@ export const routes: RestRoute[] = [
       result: deleteSegment(storeCode: $storeCode, segmentId: $segmentId) { ${INVALID_OR_NOT_FOUND} ... on DeletedSegment { segmentId } } }`,
     variables: storeAndSegment,
     respond: () => ({ status: 204 }),
+  },
+  {
+    operationId: 'segmentGetMembers',
+    method: 'GET',
+    path: '/api/:storeCode/segment/:segment/members',
+    access: 'admin',
+    document: `query SegmentMembers($storeCode: String!, $segmentId: ID!, $filter: SegmentMemberFilter,
+        $orderBy: [SegmentMemberOrder!], $page: Int, $itemsOnPage: Int) {
+      result: segmentMembers(storeCode: $storeCode, segmentId: $segmentId, filter: $filter, orderBy: $orderBy,
+          page: $page, itemsOnPage: $itemsOnPage) {
+        ${INVALID_OR_NOT_FOUND}
+        ... on SegmentMemberPage {
+          total { all filtered estimated }
+          items { calculatedAt member { customerId createdAt firstName lastName phone email birthDate gender } } } } }`,
+    variables: (request) => ({
+      ...storeAndSegment(request),
+      ...listVariables(request.query, MEMBER_FILTERS, SEGMENT_MEMBER_ORDER_FIELDS),
+    }),
+    respond: (result) => ({
+      status: 200,
+      body: { items: (result.items as never[]).map(segmentCustomer), total: result.total },
+    }),
+  },
+  {
+    operationId: 'memberLoginCheck',
+    method: 'POST',
+    path: '/api/:storeCode/member/login_check',
+    access: 'public',
+    body: true,
+    document: `mutation MemberLogin($storeCode: String!, $username: String!, $password: String!) {
+      result: memberLogin(storeCode: $storeCode, username: $username, password: $password) {
+        ${NOT_FOUND} ... on TokenPair { token refresh_token } } }`,
+    variables: ({ params, body }) => ({ storeCode: params.storeCode, ...requireStrings(body, ['username', 'password']) }),
+    respond: ({ token, refresh_token }) => ({ status: 200, body: { token, refresh_token } }),
+  },
+  {
+    operationId: 'tokenRefreshMember',
+    method: 'POST',
+    path: '/api/:storeCode/token/refresh',
+    access: 'public',
+    body: true,
+    document: `mutation MemberRefresh($storeCode: String!, $refreshToken: String!) {
+      result: memberRefreshToken(storeCode: $storeCode, refreshToken: $refreshToken) {
+        ${NOT_FOUND} ... on TokenPair { token refresh_token } } }`,
+    variables: ({ params, body }) => ({
+      storeCode: params.storeCode,
+      refreshToken: requireStrings(body, ['refresh_token']).refresh_token,
+    }),
+    respond: ({ token, refresh_token }) => ({ status: 200, body: { token, refresh_token } }),
   },
   {
     operationId: 'segmentPostActivate',

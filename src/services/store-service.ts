@@ -53,6 +53,13 @@ export class StoreService {
     });
   }
 
+  /** A store by code, for paths open to members (login); 404 when unknown. */
+  async getByCode(storeCode: string): Promise<Store> {
+    const store = await this.prisma.store.findUnique({ where: { code: storeCode } });
+    if (!store) throw new NotFound(`Store ${storeCode} not found.`);
+    return store;
+  }
+
   /**
    * The store a management operation acts on: 401 without credentials, 404 for an unknown
    * code, 403 for a member token or an admin limited to other stores.

@@ -65,6 +65,30 @@ builder.mutationFields((t) => ({
     args: { refreshToken: t.arg.string({ required: true }) },
     resolve: (_, args, ctx) => ctx.services.auth.refresh(args.refreshToken),
   }),
+  memberLogin: t.field({
+    type: TokenPair,
+    errors: { types: [NotFound], directResult: true },
+    description: 'Member login by email, phone or loyalty card number (REST: POST /api/{storeCode}/member/login_check).',
+    args: {
+      storeCode: t.arg.string({ required: true }),
+      username: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true }),
+    },
+    resolve: async (_, args, ctx) => {
+      const store = await ctx.services.stores.getByCode(args.storeCode);
+      return ctx.services.auth.memberLogin(store.id, args.username, args.password);
+    },
+  }),
+  memberRefreshToken: t.field({
+    type: TokenPair,
+    errors: { types: [NotFound], directResult: true },
+    description: 'Spends a member refresh token (REST: POST /api/{storeCode}/token/refresh).',
+    args: { storeCode: t.arg.string({ required: true }), refreshToken: t.arg.string({ required: true }) },
+    resolve: async (_, args, ctx) => {
+      const store = await ctx.services.stores.getByCode(args.storeCode);
+      return ctx.services.auth.refresh(args.refreshToken, { kind: 'member', storeId: store.id });
+    },
+  }),
   createApiKey: t.field({
     type: CreatedApiKey,
     args: { name: t.arg.string({ required: true }) },

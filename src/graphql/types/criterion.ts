@@ -15,7 +15,7 @@ const enumValues = (values: readonly string[]) =>
 export const CriterionTypeEnum = builder.enumType('CriterionType', {
   values: enumValues(criterionDefinitions.map((definition) => definition.type)),
 });
-const enums = {
+export const enums = {
   Gender: builder.enumType('Gender', { values: enumValues(GENDERS) }),
   AnniversaryType: builder.enumType('AnniversaryType', { values: enumValues(ANNIVERSARY_TYPES) }),
 };
@@ -24,10 +24,10 @@ interface Label {
   key: string;
   value?: string | null;
 }
-const LabelType = builder.objectRef<Label>('Label').implement({
+export const LabelType = builder.objectRef<Label>('Label').implement({
   fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value', { nullable: true }) }),
 });
-const LabelInput = builder.inputType('LabelInput', {
+export const LabelInput = builder.inputType('LabelInput', {
   description: 'A label whose key and value must both match.',
   fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
 });

@@ -78,7 +78,7 @@ function toDraft(input: Record<string, unknown>): Record<string, unknown> {
 }
 
 // List arguments: the REST list's filters, operators and ordering, typed.
-const StringFilter = builder.inputType('StringFilter', {
+export const StringFilter = builder.inputType('StringFilter', {
   fields: (t) => ({ eq: t.string({ description: 'Exact, case-sensitive.' }), like: t.string({ description: 'Case-insensitive substring.' }) }),
 });
 const numberFilter = (name: string, type: 'Int' | 'Float' | 'DateTime') =>
@@ -109,11 +109,11 @@ const SegmentFilter = builder.inputType('SegmentFilter', {
   }),
 });
 
-const upperSnake = (field: string) => field.replace(/([A-Z])/g, '_$1').toUpperCase();
+export const upperSnake = (field: string) => field.replace(/([A-Z])/g, '_$1').toUpperCase();
 const SegmentOrderField = builder.enumType('SegmentOrderField', {
   values: Object.fromEntries(SEGMENT_LIST_FIELDS.map((field) => [upperSnake(field), { value: field }])),
 });
-const SortDirection = builder.enumType('SortDirection', {
+export const SortDirection = builder.enumType('SortDirection', {
   values: { ASC: { value: 'asc' }, DESC: { value: 'desc' } } as const,
 });
 const SegmentOrder = builder.inputType('SegmentOrder', {
@@ -139,7 +139,7 @@ function toFilters(filter: Record<string, unknown> | null | undefined): ListFilt
   });
 }
 
-const ListTotal = builder.simpleObject('ListTotal', {
+export const ListTotal = builder.simpleObject('ListTotal', {
   fields: (t) => ({
     all: t.int({ description: 'Items without filters.' }),
     filtered: t.int({ description: 'Items matching the filters.' }),
