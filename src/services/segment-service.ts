@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUuid } from '../criteria/params.ts';
 import { NotFound, ValidationFailed, fieldError, type FieldError } from '../errors.ts';
 import { Prisma, type PrismaClient, type Segment, type Store } from '../generated/prisma/client.ts';
+import { resolveReferences } from './criterion-references.ts';
 import { checkPaging, filtersToWhere, type ListQuery } from './list-query.ts';
 import { validateSegmentInput, type PartDraft, type SegmentDraft } from './segment-input.ts';
 
@@ -64,7 +65,7 @@ export class SegmentService {
   }
 
   async create(store: Store, raw: unknown): Promise<Segment> {
-    const draft = this.validate(raw, store);
+    const draft = await this.validate(raw, store);
     await this.checkConflicts(store, draft, undefined);
     const id = randomUUID();
     const segment = await this.prisma.$transaction(async (tx) => {
@@ -86,7 +87,7 @@ export class SegmentService {
 
   async update(store: Store, segmentId: string, raw: unknown): Promise<Segment> {
     const current = await this.get(store, segmentId);
-    const draft = this.validate(raw, store);
+    const draft = await this.validate(raw, store);
     await this.checkConflicts(store, draft, current.id);
     const segment = await this.prisma.$transaction(async (tx) => {
       const updated = await tx.segment.update({
@@ -121,9 +122,12 @@ export class SegmentService {
     return updated;
   }
 
-  private validate(raw: unknown, store: Store): SegmentDraft {
+  /** Shape and ranges first; then the referenced ids, which need the database. */
+  private async validate(raw: unknown, store: Store): Promise<SegmentDraft> {
     const { draft, errors } = validateSegmentInput(raw, store.timezone);
     if (!draft) throw new ValidationFailed(errors);
+    const missing = await resolveReferences(this.prisma, store, draft);
+    if (missing.length) throw new ValidationFailed(missing);
     return draft;
   }
 
