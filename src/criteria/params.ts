@@ -28,6 +28,7 @@ export interface CheckContext {
   errors: FieldError[];
 }
 
+const INT32_MAX = 2_147_483_647;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -92,7 +93,8 @@ export function checkParam(param: ParamDefinition, raw: unknown, path: string, c
       return raw.toLowerCase();
     case 'int': {
       if (typeof raw !== 'number' || !Number.isInteger(raw)) return fail(wrongType(path, 'integer'));
-      return checkRange(raw, param.min, param.max, path, ctx);
+      // GraphQL's Int is 32-bit: larger values could never be sent back.
+      return checkRange(raw, param.min, param.max ?? INT32_MAX, path, ctx);
     }
     case 'amount': {
       if (typeof raw !== 'number' || !Number.isFinite(raw)) return fail(wrongType(path, 'number'));

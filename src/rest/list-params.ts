@@ -69,8 +69,13 @@ function invalidType(path: string, type: string): FieldError {
   return fieldError(path, 'invalid_type', `This value should be of type ${type}.`, { type });
 }
 
+const INT32_MAX = 2_147_483_647;
+
+/** An integer that fits GraphQL's Int; larger ones are refused here with the documented shape. */
 function readInteger(raw: string): number | undefined {
-  return /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw) : undefined;
+  if (!/^-?\d{1,15}$/.test(raw.trim())) return undefined;
+  const value = Number(raw);
+  return Math.abs(value) <= INT32_MAX ? value : undefined;
 }
 
 function readValue(kind: FilterFieldKind, raw: string): unknown {

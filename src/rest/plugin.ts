@@ -3,6 +3,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin, YogaServer } from 'graphql-yoga';
 import { AccessError, NotFound, ValidationFailed, fieldError } from '../errors.ts';
 import type { Services } from '../services/index.ts';
+import { linesOf } from '../ingest/lines.ts';
 import { requireAdmin } from '../services/store-service.ts';
 import { RestError, plainError, toFetchResponse, validationFailed, type RestResponse } from './responses.ts';
 import { routes, type RestRequest, type RestRoute } from './routes.ts';
@@ -37,6 +38,8 @@ export function matchRoute(method: string, pathname: string) {
 }
 
 class BodyTooLarge extends Error {}
+
+const IMPORT_PATH = /^\/api\/([^/]+)\/import\/?$/;
 
 /** Reads a body, refusing it as soon as it passes the limit (chunked bodies included). */
 async function readBody(request: Request, limit: number): Promise<Uint8Array> {
@@ -77,10 +80,11 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
 function errorResponse(errors: readonly GraphQLError[]): RestResponse {
   const error = errors[0];
   const status = (error.extensions?.http as { status?: number } | undefined)?.status;
-  if (status && status >= 400 && status < 500) return plainError(status, error.message);
   if (error.extensions?.code === 'INTERNAL_SERVER_ERROR' || status === 500)
     return plainError(500, 'Internal server error.', { requestId: error.extensions?.requestId ?? randomUUID() });
-  return plainError(400, error.message);
+  if (status && status !== 400 && status >= 401 && status < 500) return plainError(status, error.message);
+  // Anything else the client caused (a value GraphQL could not coerce, a limit) keeps the 400 shape.
+  return validationFailed([fieldError('', 'invalid_format', error.message)]);
 }
 
 function resultResponse(route: RestRoute, result: ExecutionResult): RestResponse {
@@ -109,6 +113,15 @@ export function restPlugin(options: { services: Services; bodyLimitBytes: number
     },
     async onRequest({ request, url, endResponse, fetchAPI, setRequest }) {
       const respond = (response: RestResponse) => endResponse(toFetchResponse(response, fetchAPI.Response));
+      const importMatch = request.method === 'POST' && IMPORT_PATH.exec(url.pathname);
+      if (importMatch) {
+        // Streams: an import may be gigabytes, so it is exempt from the body limit.
+        try {
+          return respond(await handleImport(request, decodeURIComponent(importMatch[1])));
+        } catch (error) {
+          return respond(toRestResponse(error));
+        }
+      }
       const isApi = url.pathname.startsWith('/api/');
       let bytes: Uint8Array | undefined;
       if (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH') {
@@ -131,6 +144,15 @@ export function restPlugin(options: { services: Services; bodyLimitBytes: number
     },
   };
 
+  /** POST /api/{storeCode}/import: NDJSON body, one record per line; answers the import summary. */
+  async function handleImport(request: Request, storeCode: string): Promise<RestResponse> {
+    const viewer = await options.services.auth.authenticate(request.headers);
+    const store = await options.services.stores.requireManaged(viewer, storeCode);
+    const summary = await options.services.ingest.importLines(store, linesOf(request.body ?? new ReadableStream()));
+    const { touchedMemberIds, ...report } = summary;
+    return { status: 200, body: { ...report, touchedMembers: touchedMemberIds.size } };
+  }
+
   async function handleRest(request: Request, url: URL, bytes: Uint8Array | undefined): Promise<RestResponse> {
     const matched = matchRoute(request.method, url.pathname);
     if (!('route' in matched) || !matched.route) {
@@ -141,7 +163,8 @@ export function restPlugin(options: { services: Services; bodyLimitBytes: number
     const viewer = await options.services.auth.authenticate(request.headers);
     if (route.access === 'admin') {
       requireAdmin(viewer);
-      await options.services.stores.requireManaged(viewer, params.storeCode);
+      const store = await options.services.stores.requireManaged(viewer, params.storeCode);
+      if (params.segment) await options.services.segments.get(store, params.segment);
     }
     const body = route.body ? parseJsonObject(bytes ?? new Uint8Array()) : {};
     const restRequest: RestRequest = { params, query: url.searchParams, body };

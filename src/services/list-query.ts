@@ -41,7 +41,8 @@ const PRISMA_OPERATOR = { gt: 'gt', gte: 'gte', lt: 'lt', lte: 'lte' } as const;
 export function filtersToWhere(filters: ListFilter[] = []): Record<string, unknown>[] {
   return filters.map(({ field, operator, value }) => {
     if (operator === 'eq') return { [field]: { equals: value } };
-    if (operator === 'like') return { [field]: { contains: String(value), mode: 'insensitive' } };
+    // A substring, not a pattern: LIKE's wildcards in the text are matched literally.
+    if (operator === 'like') return { [field]: { contains: String(value).replace(/[\\%_]/g, '\\$&'), mode: 'insensitive' } };
     return { [field]: { [PRISMA_OPERATOR[operator]]: value } };
   });
 }

@@ -68,7 +68,7 @@ export class SegmentService {
     const draft = await this.validate(raw, store);
     await this.checkConflicts(store, draft, undefined);
     const id = randomUUID();
-    const segment = await this.prisma.$transaction(async (tx) => {
+    const segment = await this.writeGuarded(draft, () => this.prisma.$transaction(async (tx) => {
       const created = await tx.segment.create({
         data: {
           id,
@@ -80,7 +80,7 @@ export class SegmentService {
       });
       await writeParts(tx, id, draft.parts ?? []);
       return created;
-    });
+    }));
     await this.changed(segment, 'created');
     return segment;
   }
@@ -89,7 +89,7 @@ export class SegmentService {
     const current = await this.get(store, segmentId);
     const draft = await this.validate(raw, store);
     await this.checkConflicts(store, draft, current.id);
-    const segment = await this.prisma.$transaction(async (tx) => {
+    const segment = await this.writeGuarded(draft, () => this.prisma.$transaction(async (tx) => {
       const updated = await tx.segment.update({
         where: { id: current.id },
         data: {
@@ -103,7 +103,7 @@ export class SegmentService {
         await writeParts(tx, current.id, draft.parts);
       }
       return updated;
-    });
+    }));
     await this.changed(segment, current.active ? 'updated' : 'activated');
     return segment;
   }
@@ -129,6 +129,24 @@ export class SegmentService {
     const missing = await resolveReferences(this.prisma, store, draft);
     if (missing.length) throw new ValidationFailed(missing);
     return draft;
+  }
+
+  /**
+   * checkConflicts runs before the write, so two concurrent requests can both pass it; the
+   * database's unique constraints then refuse one, which is the same `not_unique`, not a 500.
+   */
+  private async writeGuarded<T>(draft: SegmentDraft, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') throw error;
+      const nameClash = JSON.stringify(error.meta ?? {}).includes('"name"');
+      throw new ValidationFailed([
+        nameClash
+          ? fieldError('name', 'not_unique', 'A segment with this name already exists.', { name: draft.name })
+          : fieldError('parts', 'not_unique', 'A part or criterion id is already used.'),
+      ]);
+    }
   }
 
   /** Names are unique per store; client-chosen ids must not belong to another segment. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
 import type { TestResponse } from './test-app.ts';
@@ -11,13 +11,15 @@ import type { TestResponse } from './test-app.ts';
  * `$ref`s to `#/components/responses/*` are resolved here; `$ref`s to `#/components/schemas/*`
  * are handed to ajv (rewritten to one registered document), so the recursive
  * `Segment -> SegmentPart -> Segment` reference works. OpenAPI 3.0 only keywords are translated
- * (`nullable`) or declared (`deprecated`, the `float` format) so ajv can run in strict mode.
+ * (`nullable`) or declared (the `float` format) so ajv can run in strict mode (`deprecated` is
+ * an annotation ajv already knows).
  */
 
-// ajv and ajv-formats are CommonJS with a `default` property; take whichever the loader gives.
-const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as typeof AjvModule;
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as typeof addFormatsModule;
+// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the whole
+// module object, so take its `default` when there is one.
+type AddFormats = typeof addFormatsModule.default;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
 export const OPENAPI_URL = new URL('../../../shared/spec/segment-api.openapi.json', import.meta.url);
 
@@ -83,7 +85,6 @@ function resolveResponse(response: Json): Json {
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
 addFormats(ajv);
 ajv.addFormat('float', { type: 'number', validate: (value: number) => Number.isFinite(value) });
-ajv.addKeyword({ keyword: 'deprecated', schemaType: 'boolean' });
 ajv.addSchema({ $id: SCHEMAS_ID, definitions: toJsonSchema(document.components.schemas) });
 
 const operations: Operation[] = Object.entries(document.paths as Record<string, Json>).flatMap(([path, item]) =>
@@ -107,7 +108,7 @@ const operations: Operation[] = Object.entries(document.paths as Record<string, 
 export function findOperation(ref: string): Operation {
   const byId = operations.find((operation) => operation.operationId === ref);
   if (byId) return byId;
-  const match = /^([A-Za-z]+)\s+(\S+)$/.exec(ref.trim());
+  const match = /^([A-Za-z]+)\s+(\/.*)$/.exec(ref.trim());
   if (match) {
     const method = match[1].toUpperCase();
     const path = match[2].split('?')[0];
@@ -119,7 +120,7 @@ export function findOperation(ref: string): Operation {
   throw new Error(`openapi: no operation ${ref}`);
 }
 
-const compiledCache = new Map<string, ValidateFunction | null>();
+const compiledCache = new Map<string, ValidateFunction>();
 
 /** The JSON schema the document gives an operation's response, or null when it gives no body. */
 function responseSchema(operation: Operation, status: number): Json | null | undefined {
@@ -179,7 +180,7 @@ export function responseValidator(ref: string, status: number): (response: TestR
     if (!validate(response.body)) {
       expect.fail(`${key}: body does not match the OpenAPI schema: ${describeErrors(validate.errors)}\n${response.text}`);
     }
-    if (status >= 400) expect(response.body.code, `${key}: body.code`).toBe(status);
+    if (status >= 400) expect((response.body as { code?: unknown }).code, `${key}: body.code`).toBe(status);
   };
 }
 
@@ -197,7 +198,7 @@ export function expectComponentResponse(name: string, response: TestResponse, st
   if (!validate(response.body)) {
     expect.fail(`${name}: body does not match the OpenAPI schema: ${describeErrors(validate.errors)}\n${response.text}`);
   }
-  expect(response.body.code).toBe(status);
+  expect((response.body as { code?: unknown }).code).toBe(status);
 }
 
 export function documentedStatuses(ref: string): number[] {
