@@ -5,6 +5,7 @@ import './types/errors.ts';
 import './types/criterion.ts';
 import './types/segment.ts';
 import './types/member.ts';
+import './types/association.ts';
 import './types/store.ts';
 import './types/auth.ts';
 

@@ -1,5 +1,6 @@
 import { criterionSelection, flatToGraphqlInput, graphqlOutputToFlat } from '../criteria/codec.ts';
-import { ValidationFailed, fieldError } from '../errors.ts';
+import { NotFound, ValidationFailed, fieldError } from '../errors.ts';
+import { ASSOCIATION_RESOURCES } from '../services/association-service.ts';
 import { SEGMENT_MEMBER_ORDER_FIELDS } from '../services/member-service.ts';
 import { SEGMENT_LIST_FIELDS } from '../services/segment-service.ts';
 import { validateSegmentInput } from '../services/segment-input.ts';
@@ -254,6 +255,24 @@ export const routes: RestRoute[] = [
       status: 200,
       body: { items: (result.items as never[]).map(segmentCustomer), total: result.total },
     }),
+  },
+  {
+    operationId: '_getSegmentAssociation',
+    method: 'GET',
+    path: '/api/:storeCode/segment/:segment/association/:resourceName',
+    access: 'admin',
+    document: `query SegmentAssociations($storeCode: String!, $segmentId: ID!, $resource: AssociationResource!, $page: Int, $itemsOnPage: Int) {
+      result: segmentAssociations(storeCode: $storeCode, segmentId: $segmentId, resource: $resource, page: $page, itemsOnPage: $itemsOnPage) {
+        ${INVALID_OR_NOT_FOUND}
+        ... on AssociationPage { total { all estimated } items { id name active additionalData } } } }`,
+    variables: (request) => {
+      const resource = request.params.resourceName;
+      if (!(ASSOCIATION_RESOURCES as readonly string[]).includes(resource))
+        throw new NotFound(`Unknown resource ${resource}: use ${ASSOCIATION_RESOURCES.join(', ')}.`);
+      const { page, itemsOnPage } = listVariables(request.query, {}, []);
+      return { ...storeAndSegment(request), resource: resource.toUpperCase(), page, itemsOnPage };
+    },
+    respond: (result) => ({ status: 200, body: { items: result.items, total: result.total } }),
   },
   {
     operationId: 'memberLoginCheck',

@@ -23,6 +23,8 @@ export type SegmentChangeListener = (segment: Segment, change: 'created' | 'upda
 
 export class SegmentService {
   private listeners: SegmentChangeListener[] = [];
+  /** Who still uses a segment (set by the association service; kept out of the constructor to avoid a cycle). */
+  deleteGuard?: (storeId: string, segmentId: string) => Promise<{ kind: string; resource: { id: string; name: string } }[]>;
 
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -108,8 +110,20 @@ export class SegmentService {
     return segment;
   }
 
+  /** Refuses (in_use, one error per resource) while a campaign, reward or achievement targets it. */
   async delete(store: Store, segmentId: string): Promise<string> {
     const segment = await this.get(store, segmentId);
+    const users = await this.deleteGuard?.(store.id, segment.id);
+    if (users?.length)
+      throw new ValidationFailed(
+        users.map(({ kind, resource }) =>
+          fieldError('segmentId', 'in_use', `The segment is targeted by ${kind} "${resource.name}".`, {
+            kind,
+            id: resource.id,
+            name: resource.name,
+          }),
+        ),
+      );
     await this.prisma.segment.delete({ where: { id: segment.id } });
     return segment.id;
   }
