@@ -333,7 +333,10 @@ describeEachDatabase('REST segment paths', (kind) => {
       const newName = unique('Renamed');
       const response = await call('PUT', `/api/DEFAULT/segment/${id}`, 200, { body: { segment: { name: newName } } });
       expect(response.body).toEqual({ segmentId: id });
-      expect(await details(id)).toEqual({ ...before, name: newName });
+      // Updating an active segment recalculates it, so only calculatedAt may move (forward).
+      const after = await details(id);
+      expect({ ...after, calculatedAt: before.calculatedAt }).toEqual({ ...before, name: newName });
+      expect(Date.parse(after.calculatedAt)).toBeGreaterThanOrEqual(Date.parse(before.calculatedAt));
     });
 
     it('replaces all parts when parts are sent; a part or criterion sent with its id keeps it', async () => {
@@ -401,7 +404,8 @@ describeEachDatabase('REST segment paths', (kind) => {
       await call('PUT', `/api/DEFAULT/segment/${id}`, 200, {
         body: { segment: { name: before.name, description: 'New description', active: false } },
       });
-      expect(await details(id)).toEqual({ ...before, description: 'New description', active: false });
+      const after = await details(id);
+      expect({ ...after, calculatedAt: before.calculatedAt }).toEqual({ ...before, description: 'New description', active: false });
     });
 
     it('refuses an id that belongs to another segment, and loses nothing', async () => {
@@ -446,14 +450,17 @@ describeEachDatabase('REST segment paths', (kind) => {
     });
 
     it('allows keeping its own name; refuses another segment name (not_unique)', async () => {
-      const { id, before } = await seeded();
+      const { id } = await seeded();
       const other = await seeded();
+      const before = await details(id);
       await call('PUT', `/api/DEFAULT/segment/${id}`, 200, { body: { segment: { name: before.name } } });
+      const kept = await details(id); // the PUT recalculated the active segment: calculatedAt moved
+      expect({ ...kept, calculatedAt: before.calculatedAt }).toEqual(before);
       const response = await call('PUT', `/api/DEFAULT/segment/${id}`, 400, {
         body: { segment: { name: ` ${other.before.name} ` } },
       });
       expectValidation(response, [['name', 'not_unique']]);
-      expect(await details(id)).toEqual(before);
+      expect(await details(id)).toEqual(kept);
     });
   });
 
@@ -873,15 +880,19 @@ describeEachDatabase('REST segment paths', (kind) => {
       expect(await details(id, 'STORE_A')).toEqual(before);
     });
 
-    it('answers 404 for unknown paths and for the association path not built yet', async () => {
+    it('answers 404 for unknown paths and an unknown association resource', async () => {
       const id = await create({ name: unique('Paths') });
       for (const path of ['/api/DEFAULT/segments', `/api/DEFAULT/segment/${id}/colour`, '/api/DEFAULT', '/api/']) {
         const response = await t.request('GET', path, { token });
         expectComponentResponse('NotFound', response, 404);
         expectPlainError(response, 404);
       }
-      for (const resource of ['reward', 'achievement', 'campaign', 'colour']) {
+      for (const resource of ['colour', 'rewards', 'Campaign']) {
         expectPlainError(await call('GET', `/api/DEFAULT/segment/${id}/association/${resource}`, 404), 404);
+      }
+      for (const resource of ['reward', 'achievement', 'campaign']) {
+        const response = await call('GET', `/api/DEFAULT/segment/${id}/association/${resource}`, 200);
+        expect(response.body).toEqual({ items: [], total: { all: 0, estimated: false } });
       }
     });
 

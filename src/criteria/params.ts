@@ -31,8 +31,8 @@ export interface CheckContext {
 const INT32_MAX = 2_147_483_647;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-const LOCAL_MINUTES = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+const LOCAL_MINUTES = /^\d{4}-\d{2}-\d{2} ([01]\d|2[0-3]):[0-5]\d$/;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
@@ -73,8 +73,9 @@ function wrongType(path: string, expected: string): FieldError {
   return fieldError(path, 'invalid_type', `This value should be of type ${expected}.`, { type: expected });
 }
 
+/** JSON numbers print as their shortest decimal form, so the text tells the decimals sent. */
 function hasAtMostTwoDecimals(value: number): boolean {
-  return Math.abs(Math.round(value * 100) - value * 100) < 1e-6;
+  return /^-?\d+(\.\d{1,2})?$/.test(String(value));
 }
 
 /**
@@ -209,7 +210,7 @@ function checkLabel(raw: unknown, valueRequired: boolean, path: string, ctx: Che
     ? (ctx.errors.push(fieldError(joinPath(path, 'key'), 'required', 'This value should not be blank.')), undefined)
     : checkParam({ name: 'key', kind: 'string' }, label.key, joinPath(path, 'key'), ctx);
   let value: unknown;
-  if (label.value == null) {
+  if (label.value == null || (!valueRequired && label.value === '')) {
     if (valueRequired) ctx.errors.push(fieldError(joinPath(path, 'value'), 'required', 'This value should not be blank.'));
   } else {
     value = checkParam({ name: 'value', kind: 'string' }, label.value, joinPath(path, 'value'), ctx);

@@ -18,14 +18,16 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite folder (created if missing) or `memory://`. */
   dataDir?: string;
+  /** Called with every SQL statement Prisma sends (tests count them to catch N+1 queries). */
+  onQuery?: (sql: string) => void;
 }
 
 /** Opens the configured database, applies pending migrations, and returns a Prisma client on it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url) : openPglite(options.dataDir ?? 'memory://');
+  return options.url ? openPostgres(options.url, options.onQuery) : openPglite(options.dataDir ?? 'memory://', options.onQuery);
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, onQuery?: (sql: string) => void): Promise<Database> {
   const pglite = await PGlite.create(dataDir);
   await applyMigrations({
     exec: async (script) => {
@@ -33,7 +35,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     query: async (sql, params) => (await pglite.query(sql, params)).rows as never[],
   });
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPGlite(pglite), ...queryLog(onQuery) }), onQuery);
   return {
     kind: 'pglite',
     prisma,
@@ -44,7 +46,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-async function openPostgres(url: string): Promise<Database> {
+async function openPostgres(url: string, onQuery?: (sql: string) => void): Promise<Database> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -52,7 +54,7 @@ async function openPostgres(url: string): Promise<Database> {
   } finally {
     await client.end();
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg({ connectionString: url }), ...queryLog(onQuery) }), onQuery);
   return { kind: 'postgresql', prisma, close: () => prisma.$disconnect() };
 }
 
@@ -63,4 +65,12 @@ export function pgRunner(client: pg.Client): SqlRunner {
     },
     query: async (sql, params) => (await client.query(sql, params)).rows,
   };
+}
+
+const queryLog = (onQuery?: (sql: string) => void) =>
+  onQuery ? { log: [{ emit: 'event' as const, level: 'query' as const }] } : {};
+
+function withQueryLog(prisma: PrismaClient, onQuery?: (sql: string) => void): PrismaClient {
+  if (onQuery) (prisma as PrismaClient<'query'>).$on('query', (event) => onQuery(event.query));
+  return prisma;
 }

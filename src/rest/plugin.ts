@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin, YogaServer } from 'graphql-yoga';
 import { AccessError, NotFound, ValidationFailed, fieldError } from '../errors.ts';
+import type { Store } from '../generated/prisma/client.ts';
 import type { Services } from '../services/index.ts';
 import { linesOf } from '../ingest/lines.ts';
 import { requireAdmin } from '../services/store-service.ts';
@@ -161,13 +162,14 @@ export function restPlugin(options: { services: Services; bodyLimitBytes: number
     const { route, params } = matched;
     // Order of answers: who is calling (401/403), then what (404), then how well (400).
     const viewer = await options.services.auth.authenticate(request.headers);
+    let store: Store | undefined;
     if (route.access === 'admin') {
       requireAdmin(viewer);
-      const store = await options.services.stores.requireManaged(viewer, params.storeCode);
+      store = await options.services.stores.requireManaged(viewer, params.storeCode);
       if (params.segment) await options.services.segments.get(store, params.segment);
     }
     const body = route.body ? parseJsonObject(bytes ?? new Uint8Array()) : {};
-    const restRequest: RestRequest = { params, query: url.searchParams, body };
+    const restRequest: RestRequest = { params, query: url.searchParams, body, store };
     const variables = route.variables(restRequest);
     const result = await yoga.getResultForParams(
       { params: { query: route.document, variables }, request },

@@ -1,5 +1,6 @@
 import { criterionSelection, flatToGraphqlInput, graphqlOutputToFlat } from '../criteria/codec.ts';
 import { NotFound, ValidationFailed, fieldError } from '../errors.ts';
+import type { Store } from '../generated/prisma/client.ts';
 import { ASSOCIATION_RESOURCES } from '../services/association-service.ts';
 import { SEGMENT_MEMBER_ORDER_FIELDS } from '../services/member-service.ts';
 import { SEGMENT_LIST_FIELDS } from '../services/segment-service.ts';
@@ -17,6 +18,8 @@ export interface RestRequest {
   query: URLSearchParams;
   /** Parsed JSON body (object), for routes with `body: true`. */
   body: Record<string, unknown>;
+  /** The store of a management path, already resolved and checked. */
+  store?: Store;
 }
 
 export interface RestRoute {
@@ -91,15 +94,15 @@ function segmentCustomer(row: { calculatedAt: string; member: Record<string, unk
 }
 
 /** Reads `{"segment": {...}}`; shape errors are answered here, before GraphQL coercion could. */
-function segmentVariables(body: Record<string, unknown>): Record<string, unknown> {
+function segmentVariables({ body, store }: RestRequest): Record<string, unknown> {
   const errors = Object.keys(body)
     .filter((key) => key !== 'segment')
     .map((key) => fieldError(key, 'unknown_field', 'This field was not expected.'));
   if (body.segment === undefined) errors.push(fieldError('segment', 'required', 'This value should not be blank.'));
   if (errors.length) throw new ValidationFailed(errors);
-  // Validated with the service's own validator (UTC only matters for normalising, not for errors);
-  // the service validates again with the store's zone when the mutation runs.
-  const { errors: invalid } = validateSegmentInput(body.segment, 'UTC');
+  // The service's own validator, in the store's zone (local instants are compared after reading
+  // them); the mutation validates again, which is cheap and keeps GraphQL clients covered.
+  const { errors: invalid } = validateSegmentInput(body.segment, store?.timezone ?? 'UTC');
   if (invalid.length) throw new ValidationFailed(invalid);
   const segment = body.segment as Record<string, unknown>;
   const parts = segment.parts as { segmentPartId?: string; criteria: Record<string, unknown>[] }[] | null | undefined;
@@ -199,7 +202,7 @@ export const routes: RestRoute[] = [
     body: true,
     document: `mutation CreateSegment($storeCode: String!, $segment: CreateSegmentInput!) {
       result: createSegment(storeCode: $storeCode, segment: $segment) { ${INVALID_OR_NOT_FOUND} ... on Segment { segmentId } } }`,
-    variables: ({ params, body }) => ({ storeCode: params.storeCode, segment: segmentVariables(body) }),
+    variables: (request) => ({ storeCode: request.params.storeCode, segment: segmentVariables(request) }),
     respond: (result) => ({ status: 200, body: { segmentId: result.segmentId } }),
   },
   {
@@ -221,7 +224,7 @@ export const routes: RestRoute[] = [
     document: `mutation UpdateSegment($storeCode: String!, $segmentId: ID!, $segment: UpdateSegmentInput!) {
       result: updateSegment(storeCode: $storeCode, segmentId: $segmentId, segment: $segment) {
         ${INVALID_OR_NOT_FOUND} ... on Segment { segmentId } } }`,
-    variables: (request) => ({ ...storeAndSegment(request), segment: segmentVariables(request.body) }),
+    variables: (request) => ({ ...storeAndSegment(request), segment: segmentVariables(request) }),
     respond: (result) => ({ status: 200, body: { segmentId: result.segmentId } }),
   },
   {

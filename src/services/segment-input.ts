@@ -92,8 +92,10 @@ function validatePart(raw: unknown, path: string, ctx: CheckContext): PartDraft 
     );
   else {
     raw.criteria.forEach((criterion, index) => {
+      // Kept at its index (holes for invalid ones) so later checks name the right criterion;
+      // a draft with holes is never returned, since holes come with errors.
       const checked = validateCriterion(criterion, joinPath(criteriaPath, index), ctx);
-      if (checked) part.criteria.push(checked);
+      if (checked) part.criteria[index] = checked;
     });
   }
   return part;

@@ -20,14 +20,14 @@ export function describeEachDatabase(name: string, suite: (kind: DatabaseKind) =
 }
 
 /** A fresh, migrated database: in-memory PGlite, or a new PostgreSQL database dropped on close. */
-export async function freshDatabase(kind: DatabaseKind): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({ dataDir: 'memory://' });
+export async function freshDatabase(kind: DatabaseKind, options: { onQuery?: (sql: string) => void } = {}): Promise<Database> {
+  if (kind === 'pglite') return openDatabase({ dataDir: 'memory://', ...options });
   if (!postgresUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `sg_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(postgresUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString() });
+  const database = await openDatabase({ url: url.toString(), ...options });
   return {
     ...database,
     close: async () => {

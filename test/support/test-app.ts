@@ -18,12 +18,16 @@ export class TestApp {
     public readonly kind: DatabaseKind,
   ) {}
 
-  static async start(kind: DatabaseKind, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  static async start(
+    kind: DatabaseKind,
+    overrides: Partial<AppConfig> = {},
+    options: { onQuery?: (sql: string) => void } = {},
+  ): Promise<TestApp> {
     const config = {
       ...loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'test-secret', ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password }),
       ...overrides,
     };
-    const app = await buildApp(config, { database: await freshDatabase(kind) });
+    const app = await buildApp(config, { database: await freshDatabase(kind, options) });
     await app.services.stores.ensure({ code: 'DEFAULT', name: 'Default store' });
     await app.services.auth.ensureBootstrapAdmin();
     return new TestApp(app, kind);
