@@ -3,6 +3,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { AppConfig } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import type { Context } from './graphql/context.ts';
+import { createLoaders } from './graphql/loaders.ts';
 import { schema } from './graphql/schema.ts';
 import { armorPlugins, maskError } from './graphql/security.ts';
 import { restPlugin } from './rest/plugin.ts';
@@ -37,6 +38,7 @@ export async function buildApp(config: AppConfig, options: { database?: Database
       prisma: database.prisma,
       services,
       viewer: viewer !== undefined ? viewer : await services.auth.authenticate(request.headers),
+      loaders: createLoaders(database.prisma, services),
     }),
     plugins: [...armorPlugins(), restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes })],
   });

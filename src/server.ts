@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -15,7 +16,8 @@ async function main() {
   const server = createServer(app.yoga);
   server.listen(config.port, () => {
     const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
-    console.log(`Segment gateway on http://localhost:${config.port}/graphql (${where})`);
+    const { port } = server.address() as AddressInfo;
+    console.log(`Segment gateway on http://localhost:${port}/graphql (${where})`);
   });
   const shutdown = () => {
     server.close();

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Loaders } from './loaders.ts';
 import type { Services } from '../services/index.ts';
 import type { Viewer } from '../services/auth-service.ts';
 
@@ -7,4 +8,6 @@ export interface Context {
   prisma: PrismaClient;
   services: Services;
   viewer: Viewer | null;
+  /** Per-request batch loaders. */
+  loaders: Loaders;
 }

@@ -13,14 +13,33 @@ import { AccessError } from '../errors.ts';
  */
 export const ARMOR_LIMITS = { aliases: 20, directives: 20, depth: 12, tokens: 2500, cost: 20_000 };
 
+const LIMIT_CODE = 'QUERY_LIMIT_EXCEEDED';
+
+/** Marks an armor rejection as the client's fault: HTTP 400 whatever the Accept header. */
+const onReject = [
+  (_context: unknown, error: GraphQLError) => {
+    Object.assign(error.extensions, { code: LIMIT_CODE, http: { status: 400 } });
+  },
+];
+
 export function armorPlugins() {
   return [
-    maxAliasesPlugin({ n: ARMOR_LIMITS.aliases }),
-    maxDirectivesPlugin({ n: ARMOR_LIMITS.directives }),
-    maxDepthPlugin({ n: ARMOR_LIMITS.depth, ignoreIntrospection: true, flattenFragments: true }),
-    maxTokensPlugin({ n: ARMOR_LIMITS.tokens }),
-    costLimitPlugin({ maxCost: ARMOR_LIMITS.cost, ignoreIntrospection: true }),
+    maxAliasesPlugin({ n: ARMOR_LIMITS.aliases, onReject }),
+    maxDirectivesPlugin({ n: ARMOR_LIMITS.directives, onReject }),
+    maxDepthPlugin({ n: ARMOR_LIMITS.depth, ignoreIntrospection: true, flattenFragments: true, onReject }),
+    maxTokensPlugin({ n: ARMOR_LIMITS.tokens, onReject }),
+    costLimitPlugin({ maxCost: ARMOR_LIMITS.cost, ignoreIntrospection: true, onReject }),
     blockFieldSuggestionsPlugin(),
+    {
+      // yoga treats the token limit as a parse error and resets its status; put the 400 back.
+      onResultProcess({ result }: { result: unknown }) {
+        for (const item of Array.isArray(result) ? result : [result]) {
+          for (const error of (item as { errors?: GraphQLError[] })?.errors ?? []) {
+            if (error.extensions?.code === LIMIT_CODE) (error.extensions as Record<string, unknown>).http = { status: 400 };
+          }
+        }
+      },
+    },
   ];
 }
 

@@ -1,11 +1,12 @@
 import { ValidationFailed, fieldError } from '../errors.ts';
-import type { PrismaClient, Store } from '../generated/prisma/client.ts';
+import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
 import { checkPaging } from './list-query.ts';
 import type { SegmentService } from './segment-service.ts';
 
 /** The resources that target segments (DOMAIN.md section 8), by their REST resourceName. */
 export const ASSOCIATION_RESOURCES = ['campaign', 'reward', 'achievement'] as const;
 export type AssociationResource = (typeof ASSOCIATION_RESOURCES)[number];
+const TABLES: Record<AssociationResource, string> = { campaign: 'Campaign', reward: 'Reward', achievement: 'Achievement' };
 
 export interface TargetingResource {
   id: string;
@@ -43,17 +44,39 @@ export class AssociationService {
     return { items, total: { all, estimated: false } };
   }
 
-  /** For GraphQL's Segment fields: the segment is already loaded and visible. */
-  async listForSegment(storeId: string, segmentId: string, resource: AssociationResource, paging: { page?: number | null; itemsOnPage?: number | null }) {
+  /**
+   * One page of resources for each of many segments, in one statement (GraphQL's Segment
+   * fields, through a per-request dataloader): numbered per segment, then cut to the page.
+   */
+  async pagesForSegments(
+    storeId: string,
+    resource: AssociationResource,
+    segmentIds: readonly string[],
+    skip: number,
+    take: number,
+  ): Promise<Map<string, TargetingResource[]>> {
+    const table = Prisma.raw(`"${TABLES[resource]}"`);
+    const rows = await this.prisma.$queryRaw<(TargetingResource & { forSegment: string })[]>`
+      SELECT x.id::text, x.name, x.active, x.attributes, x."segmentIds"::text[] AS "segmentIds", x."forSegment"
+      FROM (
+        SELECT r.*, s.seg::text AS "forSegment",
+               row_number() OVER (PARTITION BY s.seg ORDER BY r.name, r.id) AS rn
+        FROM ${table} r CROSS JOIN LATERAL unnest(r."segmentIds") AS s(seg)
+        WHERE r."storeId" = ${storeId}::uuid AND s.seg = ANY(${[...segmentIds]}::uuid[])
+      ) x
+      WHERE x.rn > ${skip} AND x.rn <= ${skip + take}
+      ORDER BY x."forSegment", x.rn`;
+    const pages = new Map<string, TargetingResource[]>(segmentIds.map((id) => [id, []]));
+    for (const { forSegment, ...row } of rows) pages.get(forSegment)?.push(row);
+    return pages;
+  }
+
+  /** Checks GraphQL paging arguments the way lists do everywhere. */
+  paging(page?: number | null, itemsOnPage?: number | null) {
     const errors: ReturnType<typeof fieldError>[] = [];
-    const { skip, take } = checkPaging({ page: paging.page ?? undefined, itemsOnPage: paging.itemsOnPage ?? undefined }, errors);
+    const result = checkPaging({ page: page ?? undefined, itemsOnPage: itemsOnPage ?? undefined }, errors);
     if (errors.length) throw new ValidationFailed(errors);
-    return this.table(resource).findMany({
-      where: { storeId, segmentIds: { has: segmentId } },
-      orderBy: [{ name: 'asc' }, { id: 'asc' }],
-      skip,
-      take,
-    });
+    return result;
   }
 
   /** Everything still targeting the segment: deleting it is refused while this is not empty. */

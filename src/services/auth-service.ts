@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config.ts';
+import { isUuid } from '../criteria/params.ts';
 import { AccessError, ValidationFailed, fieldError } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from '../auth/passwords.ts';
@@ -15,6 +16,8 @@ export interface TokenPair {
 }
 
 export const API_KEY_PREFIX = 'sgk_';
+
+const tooManyAttempts = () => new AccessError(429, 'Too many failed logins for this username; try again later.');
 
 export class AuthService {
   constructor(
@@ -58,15 +61,12 @@ export class AuthService {
   }
 
   async adminLogin(username: string, password: string): Promise<TokenPair> {
-    await this.refuseWhileThrottled(username);
+    await this.countAttempt(username);
     const admin = await this.prisma.admin.findUnique({ where: { username } });
     // Verify against a dummy hash for unknown users too, so response time does not reveal them.
     const valid = await verifyPassword(password, admin?.passwordHash ?? (await DUMMY_HASH_PROMISE));
-    if (!admin || !valid) {
-      await this.recordFailure(username);
-      throw new AccessError(401, 'Invalid credentials.');
-    }
-    await this.prisma.loginThrottle.deleteMany({ where: { username } });
+    if (!admin || !valid) throw new AccessError(401, 'Invalid credentials.');
+    await this.forgetAttempts(username);
     return this.issueAdminTokens(admin.id, admin.username);
   }
 
@@ -99,7 +99,7 @@ export class AuthService {
    */
   async memberLogin(storeId: string, username: string, password: string): Promise<TokenPair> {
     const throttleKey = `member:${storeId}:${username.trim().toLowerCase()}`;
-    await this.refuseWhileThrottled(throttleKey);
+    await this.countAttempt(throttleKey);
     const login = username.trim();
     const candidates = await this.prisma.member.findMany({
       where: {
@@ -112,11 +112,8 @@ export class AuthService {
     });
     const member = candidates.length === 1 ? candidates[0] : undefined;
     const valid = await verifyPassword(password, member?.passwordHash ?? (await DUMMY_HASH_PROMISE));
-    if (!member || !valid) {
-      await this.recordFailure(throttleKey);
-      throw new AccessError(401, 'Invalid credentials.');
-    }
-    await this.prisma.loginThrottle.deleteMany({ where: { username: throttleKey } });
+    if (!member || !valid) throw new AccessError(401, 'Invalid credentials.');
+    await this.forgetAttempts(throttleKey);
     return this.issueMemberTokens(member.id, storeId);
   }
 
@@ -140,26 +137,26 @@ export class AuthService {
     return { token: signAccessToken(claims, this.config.jwtSecret, this.config.jwtTtlSeconds), refresh_token: refresh };
   }
 
-  private async refuseWhileThrottled(username: string) {
-    const row = await this.prisma.loginThrottle.findUnique({ where: { username } });
-    if (row?.blockedUntil && row.blockedUntil > this.now()) {
-      throw new AccessError(429, 'Too many failed logins for this username; try again later.');
-    }
+  /**
+   * Counts a login attempt for the username before its password is checked, in one atomic
+   * statement, so parallel attempts cannot all slip under the limit. Past `loginMaxFailures`
+   * attempts since the first failure, the username is refused (429) until that window ends;
+   * a successful login clears the count (forgetAttempts). Other usernames are unaffected.
+   */
+  private async countAttempt(username: string) {
+    const now = this.now();
+    const windowStart = new Date(now.getTime() - this.config.loginWindowSeconds * 1000);
+    const [row] = await this.prisma.$queryRaw<{ failures: number }[]>`
+      INSERT INTO "LoginThrottle" ("username", "failures", "firstFailAt") VALUES (${username}, 1, ${now})
+      ON CONFLICT ("username") DO UPDATE SET
+        "failures" = CASE WHEN "LoginThrottle"."firstFailAt" < ${windowStart} THEN 1 ELSE "LoginThrottle"."failures" + 1 END,
+        "firstFailAt" = CASE WHEN "LoginThrottle"."firstFailAt" < ${windowStart} THEN ${now} ELSE "LoginThrottle"."firstFailAt" END
+      RETURNING "failures"`;
+    if (row.failures > this.config.loginMaxFailures) throw tooManyAttempts();
   }
 
-  /** Counts failures per username in a window; past the limit the username is refused for a window. */
-  private async recordFailure(username: string) {
-    const now = this.now();
-    const windowMs = this.config.loginWindowSeconds * 1000;
-    const row = await this.prisma.loginThrottle.findUnique({ where: { username } });
-    const fresh = !row || now.getTime() - row.firstFailAt.getTime() > windowMs;
-    const failures = fresh ? 1 : row.failures + 1;
-    const blockedUntil = failures >= this.config.loginMaxFailures ? new Date(now.getTime() + windowMs) : null;
-    await this.prisma.loginThrottle.upsert({
-      where: { username },
-      create: { username, failures, firstFailAt: now, blockedUntil },
-      update: { failures, firstFailAt: fresh ? now : row.firstFailAt, blockedUntil },
-    });
+  private async forgetAttempts(username: string) {
+    await this.prisma.loginThrottle.deleteMany({ where: { username } });
   }
 
   async createAdmin(input: { username: string; password: string; storeCodes?: string[] }) {
@@ -228,6 +225,7 @@ export class AuthService {
 
   /** Revokes one of the admin's keys; returns false when the admin has no such key. */
   async revokeApiKey(adminId: string | undefined, apiKeyId: string): Promise<boolean> {
+    if (!isUuid(apiKeyId)) return false;
     const result = await this.prisma.apiKey.updateMany({
       where: { id: apiKeyId, revokedAt: null, ...(adminId ? { adminId } : {}) },
       data: { revokedAt: this.now() },

@@ -61,9 +61,9 @@ export class SegmentService {
     const [items, all, filtered] = await Promise.all([
       this.prisma.segment.findMany({ where, orderBy, skip, take }),
       this.prisma.segment.count({ where: base }),
-      this.prisma.segment.count({ where }),
+      query.filters?.length ? this.prisma.segment.count({ where }) : undefined,
     ]);
-    return { items, total: { all, filtered, estimated: false } };
+    return { items, total: { all, filtered: filtered ?? all, estimated: false } };
   }
 
   async create(store: Store, raw: unknown): Promise<Segment> {

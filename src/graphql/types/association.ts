@@ -1,5 +1,6 @@
 import { NotFound, ValidationFailed } from '../../errors.ts';
 import { ASSOCIATION_RESOURCES, additionalData, type TargetingResource } from '../../services/association-service.ts';
+import type { Segment } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { SegmentType } from './segment.ts';
@@ -17,8 +18,10 @@ const resourceFields = (t: PothosSchemaTypes.ObjectFieldBuilder<any, TargetingRe
   segments: t.field({
     type: [SegmentType],
     description: 'The segments this resource targets.',
-    resolve: (resource: TargetingResource, _: unknown, ctx: Context) =>
-      ctx.prisma.segment.findMany({ where: { id: { in: resource.segmentIds } }, orderBy: { createdAt: 'asc' } }),
+    resolve: async (resource: TargetingResource, _: unknown, ctx: Context) =>
+      (await ctx.loaders.segmentsById.loadMany(resource.segmentIds)).filter(
+        (segment): segment is Segment => segment !== null && !(segment instanceof Error),
+      ),
   }),
 });
 
@@ -65,8 +68,10 @@ for (const [field, resource, type] of [
       description: `The ${field} that target this segment, by name.`,
       args: { page: t.arg.int({ defaultValue: 1 }), itemsOnPage: t.arg.int({ defaultValue: 10 }) },
       complexity: (args) => ({ field: 1, multiplier: args.itemsOnPage ?? 10 }),
-      resolve: async (segment, args, ctx) =>
-        (await ctx.services.associations.listForSegment(segment.storeId, segment.id, resource, args)) as never,
+      resolve: (segment, args, ctx) => {
+        const { skip, take } = ctx.services.associations.paging(args.page, args.itemsOnPage);
+        return ctx.loaders.associations.load({ storeId: segment.storeId, resource, segmentId: segment.id, skip, take }) as never;
+      },
     }),
   );
 }
