@@ -8,6 +8,10 @@ import { schema } from './graphql/schema.ts';
 import { armorPlugins, maskError } from './graphql/security.ts';
 import { restPlugin } from './rest/plugin.ts';
 import { createServices, type Services } from './services/index.ts';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import { InProcessDelivery, PgBossDelivery } from './jobs/delivery.ts';
+import { createEvents } from './jobs/events.ts';
 import type { Viewer } from './services/auth-service.ts';
 
 /** Per-request server context: the REST layer passes the viewer it already resolved. */
@@ -26,7 +30,12 @@ export interface App {
 /** Builds the whole service (database, services, GraphQL, REST) without listening. */
 export async function buildApp(config: AppConfig, options: { database?: Database } = {}): Promise<App> {
   const database = options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
-  const services = createServices(database.prisma, config);
+  const redis = config.redisUrl ? redisConnections(config.redisUrl) : undefined;
+  const services = createServices(database.prisma, config, {
+    events: createEvents(redis && createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe })),
+    delivery: config.jobQueue === 'pg-boss' && config.databaseUrl ? new PgBossDelivery(config.databaseUrl) : new InProcessDelivery(),
+  });
+  if (config.runJobs) await services.jobs.start();
 
   const yoga = createYoga<ServerContext, Context>({
     schema,
@@ -39,6 +48,7 @@ export async function buildApp(config: AppConfig, options: { database?: Database
       services,
       viewer: viewer !== undefined ? viewer : await services.auth.authenticate(request.headers),
       loaders: createLoaders(database.prisma, services),
+      events: services.events,
     }),
     plugins: [...armorPlugins(), restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes })],
   });
@@ -48,7 +58,13 @@ export async function buildApp(config: AppConfig, options: { database?: Database
     services,
     database,
     config,
-    close: () => database.close(),
+    /** Stops taking jobs (running ones finish), then closes Redis and the database. */
+    close: async () => {
+      await services.jobs.stop();
+      redis?.publish.disconnect();
+      redis?.subscribe.disconnect();
+      await database.close();
+    },
   };
 }
 
@@ -63,3 +79,8 @@ query Segments {
   }
 }
 `;
+
+/** Redis needs one connection to publish and another one in subscriber mode. */
+function redisConnections(url: string) {
+  return { publish: new Redis(url), subscribe: new Redis(url) };
+}

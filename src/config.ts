@@ -20,6 +20,18 @@ export interface AppConfig {
   loginWindowSeconds: number;
   /** Largest request body accepted, in bytes (413 past it). */
   bodyLimitBytes: number;
+  /** `redis://...`: subscription events shared by every instance. Without it, in memory. */
+  redisUrl?: string;
+  /** How recalculation jobs reach workers: pg-boss on PostgreSQL, or in this process. */
+  jobQueue: 'pg-boss' | 'in-process';
+  /** Every active segment is recalculated this often; 0 turns the schedule off. */
+  scheduleMinutes: number;
+  /** A running job's lease: another instance takes the job over when it lapses. */
+  jobLeaseSeconds: number;
+  /** How often each instance sweeps for abandoned, undelivered and dirty work. */
+  jobSweepSeconds: number;
+  /** Whether this instance runs jobs (an instance may only serve requests). */
+  runJobs: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -43,5 +55,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     loginMaxFailures: Number(env.LOGIN_MAX_FAILURES || 5),
     loginWindowSeconds: Number(env.LOGIN_WINDOW_SECONDS || 300),
     bodyLimitBytes: 1024 * 1024,
+    redisUrl: env.REDIS_URL || undefined,
+    jobQueue: env.JOB_QUEUE === 'in-process' || !env.DATABASE_URL ? 'in-process' : 'pg-boss',
+    scheduleMinutes: Number(env.RECALCULATION_SCHEDULE_MINUTES ?? 10),
+    jobLeaseSeconds: Number(env.JOB_LEASE_SECONDS || 30),
+    jobSweepSeconds: Number(env.JOB_SWEEP_SECONDS || 5),
+    runJobs: env.RUN_JOBS !== 'false',
   };
 }

@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { createHttpServer } from './http-server.ts';
 
 /** The one file that listens. Everything else is built by buildApp(). */
 async function main() {
@@ -13,19 +12,23 @@ async function main() {
     console.log(`Created admin "${admin.username}" with password: ${admin.generatedPassword}`);
     console.log('It is shown this once; set ADMIN_USERNAME/ADMIN_PASSWORD to choose your own.');
   }
-  const server = createServer(app.yoga);
-  server.listen(config.port, () => {
-    const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
-    const { port } = server.address() as AddressInfo;
-    console.log(`Segment gateway on http://localhost:${port}/graphql (${where})`);
-  });
-  const shutdown = () => {
-    server.close();
-    server.closeAllConnections();
-    void app.close().then(() => process.exit(0));
+  const http = createHttpServer(app);
+  const port = await http.listen(config.port);
+  const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
+  console.log(`Segment gateway on http://localhost:${port}/graphql (${where}); dashboard at /dashboard`);
+
+  // SIGTERM: stop taking work, let running recalculations finish, close sockets, then exit.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    await http.close();
+    await app.close();
+    process.exit(0);
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((error) => {

@@ -141,6 +141,9 @@ describeEachDatabase('REST segment paths', (kind) => {
   }
 
   async function details(id: string, store = 'DEFAULT'): Promise<Json> {
+    // Saving an active segment queues a background recalculation; let it land before reading,
+    // so before/after comparisons see a settled segment.
+    await t.app.services.jobs.drain();
     return (await call('GET', `/api/${store}/segment/${id}`, 200)).body;
   }
 

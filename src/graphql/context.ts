@@ -8,6 +8,8 @@ export interface Context {
   prisma: PrismaClient;
   services: Services;
   viewer: Viewer | null;
+  /** Subscription events (in memory or through Redis). */
+  events: Services['events'];
   /** Per-request batch loaders. */
   loaders: Loaders;
 }

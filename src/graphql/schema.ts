@@ -6,6 +6,7 @@ import './types/criterion.ts';
 import './types/segment.ts';
 import './types/member.ts';
 import './types/association.ts';
+import './types/recalculation.ts';
 import './types/store.ts';
 import './types/auth.ts';
 

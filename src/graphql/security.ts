@@ -5,7 +5,7 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError } from 'graphql';
-import { AccessError } from '../errors.ts';
+import { AccessError, NotFound } from '../errors.ts';
 
 /**
  * graphql-armor rules, added one by one with limits that fit this schema: the REST documents
@@ -53,6 +53,10 @@ export function maskError(error: unknown, requestId: () => string): Error {
     return new GraphQLError(original.message, {
       extensions: { code: original.code, http: { status: original.status } },
     });
+  }
+  if (original instanceof NotFound) {
+    // Outside a typed result (a subscription, say) a missing thing is still a 404, not a 500.
+    return new GraphQLError(original.message, { extensions: { code: 'NOT_FOUND', http: { status: 404 } } });
   }
   if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
   if (original instanceof GraphQLError) return original; // errors raised on purpose (complexity, ...)

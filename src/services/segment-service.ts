@@ -37,6 +37,12 @@ export class SegmentService {
     for (const listener of this.listeners) await listener(segment, change);
   }
 
+  /** A segment by id in any store (callers check the store); undefined when there is none. */
+  async find(segmentId: string): Promise<Segment | undefined> {
+    if (!isUuid(segmentId)) return undefined;
+    return (await this.prisma.segment.findUnique({ where: { id: segmentId.toLowerCase() } })) ?? undefined;
+  }
+
   /** A segment of the store; a malformed id is simply not found, as DOMAIN.md section 6 says. */
   async get(store: Store, segmentId: string): Promise<Segment> {
     const segment = isUuid(segmentId)

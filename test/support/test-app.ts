@@ -25,6 +25,10 @@ export class TestApp {
   ): Promise<TestApp> {
     const config = {
       ...loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'test-secret', ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password }),
+      // No schedule and no periodic sweep in-process: tests trigger and await work explicitly,
+      // and a sweep landing mid-test would add queries to the counts some tests assert.
+      scheduleMinutes: 0,
+      jobSweepSeconds: 3600,
       ...overrides,
     };
     const app = await buildApp(config, { database: await freshDatabase(kind, options) });
