@@ -150,6 +150,7 @@ export function restPlugin(options: { services: Services; bodyLimitBytes: number
     const viewer = await options.services.auth.authenticate(request.headers);
     const store = await options.services.stores.requireManaged(viewer, storeCode);
     const summary = await options.services.ingest.importLines(store, linesOf(request.body ?? new ReadableStream()));
+    if (summary.touchedMemberIds.size) await options.services.segments.markDirty(store.id);
     const { touchedMemberIds, ...report } = summary;
     return { status: 200, body: { ...report, touchedMembers: touchedMemberIds.size } };
   }

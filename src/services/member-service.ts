@@ -65,6 +65,7 @@ export class MemberService {
 
   private async importOne(store: Store, record: Record<string, unknown>) {
     const summary = await this.ingest.importRecords(store, [record]);
+    if (summary.touchedMemberIds.size) await this.segments.markDirty(store.id);
     if (summary.failed) {
       const reason = summary.errors[0]?.reason ?? 'rejected';
       const [field, ...rest] = reason.split(': ');
@@ -94,6 +95,7 @@ export class MemberService {
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "memberId" = $1::uuid`, member.id);
       await tx.member.delete({ where: { id: member.id } });
     });
+    await this.segments.markDirty(store.id);
     return member.id;
   }
 
@@ -107,6 +109,7 @@ export class MemberService {
       await tx.transaction.delete({ where: { id: transaction.id } });
       if (transaction.customerId) await recomputeAggregates(tx, store, [transaction.customerId]);
     });
+    if (transaction.customerId) await this.segments.markDirty(store.id);
     return transaction.id;
   }
 

@@ -37,6 +37,17 @@ export class SegmentService {
     for (const listener of this.listeners) await listener(segment, change);
   }
 
+  /**
+   * Ingested data changed members of the store: its active segments are marked, and the next
+   * job sweep queues their recalculation instead of waiting for the schedule.
+   */
+  async markDirty(storeId: string): Promise<void> {
+    await this.prisma.segment.updateMany({
+      where: { storeId, active: true, dirtySince: null },
+      data: { dirtySince: new Date() },
+    });
+  }
+
   /** A segment by id in any store (callers check the store); undefined when there is none. */
   async find(segmentId: string): Promise<Segment | undefined> {
     if (!isUuid(segmentId)) return undefined;
