@@ -6,7 +6,9 @@ import { expect } from 'vitest';
 import type { TestResponse } from './test-app.ts';
 
 /**
- * Response validation against the published REST contract (shared/spec/segment-api.openapi.json).
+ * Response validation against the published REST contract (spec/segment-api.openapi.json, a copy
+ * of the shared contract kept in the repository so a fresh clone can test; test/spec-copy.test.ts
+ * fails when the two differ).
  *
  * `$ref`s to `#/components/responses/*` are resolved here; `$ref`s to `#/components/schemas/*`
  * are handed to ajv (rewritten to one registered document), so the recursive
@@ -21,7 +23,7 @@ type AddFormats = typeof addFormatsModule.default;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-export const OPENAPI_URL = new URL('../../../shared/spec/segment-api.openapi.json', import.meta.url);
+export const OPENAPI_URL = new URL('../../spec/segment-api.openapi.json', import.meta.url);
 
 type Json = any;
 
