@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
 import type { AppConfig } from './config.ts';
+import { AccessError, NotFound, ValidationFailed } from './errors.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import type { Context } from './graphql/context.ts';
 import { createLoaders } from './graphql/loaders.ts';
 import { schema } from './graphql/schema.ts';
 import { armorPlugins, maskError } from './graphql/security.ts';
 import { restPlugin } from './rest/plugin.ts';
+import { dashboardPlugin } from './dashboard/plugin.ts';
 import { createServices, type Services } from './services/index.ts';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
@@ -43,6 +46,7 @@ export async function buildApp(config: AppConfig, options: { database?: Database
     landingPage: false,
     graphiql: { title: 'Segment gateway', defaultQuery: GRAPHIQL_QUERY },
     maskedErrors: { maskError: (error) => maskError(error, () => randomUUID()) },
+    logging: quietLogger,
     context: async ({ request, viewer }) => ({
       prisma: database.prisma,
       services,
@@ -50,7 +54,7 @@ export async function buildApp(config: AppConfig, options: { database?: Database
       loaders: createLoaders(database.prisma, services),
       events: services.events,
     }),
-    plugins: [...armorPlugins(), restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes })],
+    plugins: [...armorPlugins(), restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes }), dashboardPlugin()],
   });
 
   return {
@@ -84,3 +88,20 @@ query Segments {
 function redisConnections(url: string) {
   return { publish: new Redis(url), subscribe: new Redis(url) };
 }
+
+/**
+ * yoga's logger, without the errors that are answers (bad credentials, not found, invalid
+ * input): those are the client's, and logging each would bury the real ones, which maskError
+ * logs with their request id.
+ */
+const quietLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (...args: unknown[]) => console.warn(...args),
+  error: (...args: unknown[]) => {
+    const expected = args.some(
+      (arg) => arg instanceof AccessError || arg instanceof NotFound || arg instanceof ValidationFailed || arg instanceof GraphQLError,
+    );
+    if (!expected) console.error(...args);
+  },
+};
