@@ -1,0 +1,267 @@
+/**
+ * Import throughput into PostgreSQL, beside baselines measured in the same run.
+ *
+ *   npm run bench:ingest -- [--transactions 200000] [--seed 1] [--keep]
+ *
+ * 1. Generates, with the synthetic generator, NDJSON of ~N transactions (members = N / 10, with
+ *    their reference data, events, completions and progress), and the same transactions as COPY
+ *    text: their rows, their items' rows, their items' normalised label rows.
+ * 2. Creates a fresh database bench_ingest_<random> on TEST_DATABASE_URL's server (default
+ *    postgresql://postgres@127.0.0.1:5432/postgres), migrates it, and streams the NDJSON file
+ *    through IngestService.importLines, as `npm run cli -- import` does. Reports transactions
+ *    per second (over the transaction part of the file, and over the whole file), peak RSS, and
+ *    the CPU time Node and the PostgreSQL backends spent per transaction (figures that hold when
+ *    other processes compete for the machine; backends are read from /proc when the server is
+ *    local).
+ * 3. Baseline: the same transaction rows loaded with a plain `COPY ... FROM STDIN` into a bare
+ *    table with the Transaction table's columns (no keys, no indexes).
+ * 4. Floor for this schema: the transactions, their items and their labels COPYed into tables
+ *    identical to the importer's (same columns, keys, indexes and foreign key), i.e. what the
+ *    importer writes, without parsing, validation, upserts or aggregates.
+ * 5. Drops the database (and the temp files unless --keep).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { openDatabase } from '../src/db/database.ts';
+import { generateRecords } from '../src/ingest/generator.ts';
+import { LineWriter, openNdjsonFile } from '../src/ingest/ndjson-file.ts';
+import { IngestService } from '../src/services/ingest-service.ts';
+
+const TARGET = 50_000;
+
+const { values } = parseArgs({
+  options: {
+    transactions: { type: 'string', default: '200000' },
+    seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const wanted = Number(values.transactions);
+const seed = Number(values.seed);
+if (!Number.isInteger(wanted) || wanted < 1 || !Number.isInteger(seed)) {
+  console.log('Usage: npm run bench:ingest -- [--transactions N] [--seed S] [--keep]');
+  process.exit(2);
+}
+const serverUrl = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const perSecond = (count: number, ms: number) => Math.round((count / ms) * 1000);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const norm = (value: string | null | undefined) => (value == null ? null : value.trim().toLowerCase());
+
+async function admin(sql: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A COPY text-format row: tabs between fields, \N for null, backslash escapes. */
+function copyRow(fields: unknown[]): string {
+  return fields
+    .map((field) =>
+      field === null || field === undefined
+        ? '\\N'
+        : String(field).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!),
+    )
+    .join('\t');
+}
+
+async function generate(dir: string, storeId: string) {
+  const files = {
+    ndjson: new LineWriter(path.join(dir, 'data.ndjson')),
+    transactions: new LineWriter(path.join(dir, 'transactions.copy')),
+    items: new LineWriter(path.join(dir, 'items.copy')),
+    labels: new LineWriter(path.join(dir, 'labels.copy')),
+  };
+  const counts: Record<string, number> = {};
+  const members = Math.max(1, Math.round(wanted / 10));
+  for (const record of generateRecords({ members, seed })) {
+    counts[record.kind] = (counts[record.kind] ?? 0) + 1;
+    await files.ndjson.add(JSON.stringify(record));
+    if (record.kind !== 'transaction') continue;
+    const t = record;
+    await files.transactions.add(
+      copyRow([t.transactionId, storeId, t.customerId, t.documentType, t.purchasedAt, t.channelId, Number(t.grossValue).toFixed(2)]),
+    );
+    for (const [position, item] of (t.items ?? []).entries()) {
+      await files.items.add(
+        copyRow([
+          t.transactionId, position, item.sku, item.name, item.quantity ?? 1, Number(item.grossValue ?? 0).toFixed(2), item.maker,
+          JSON.stringify(item.labels ?? []), norm(item.sku), norm(item.maker),
+        ]),
+      );
+      const pairs = new Set((item.labels ?? []).map((label) => copyRow([norm(label.key), norm(label.value)])));
+      for (const pair of pairs) await files.labels.add(`${copyRow([t.transactionId, position])}\t${pair}`);
+    }
+  }
+  for (const file of Object.values(files)) await file.close();
+  return { paths: Object.fromEntries(Object.entries(files).map(([name, file]) => [name, file.path])) as Record<keyof typeof files, string>, counts, members };
+}
+
+/**
+ * CPU time (ms) used so far by this database's server processes, when the server runs on this
+ * machine (read from /proc; the process list is refreshed now and then, not at every reading).
+ */
+class BackendCpu {
+  private pids: string[] = [];
+  private readings = 0;
+  private readonly msPerTick: number;
+  constructor(private readonly dbName: string) {
+    let ticksPerSecond = 100;
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      // keep Linux's usual 100
+    }
+    this.msPerTick = 1000 / ticksPerSecond;
+  }
+  read(): number | null {
+    if (!this.pids.length || this.readings++ % 10 === 0) {
+      try {
+        this.pids = execFileSync('pgrep', ['-f', `postgres: .*${this.dbName}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      } catch {
+        this.pids = [];
+      }
+    }
+    if (!this.pids.length) return null;
+    let ticks = 0;
+    for (const pid of this.pids) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return ticks * this.msPerTick;
+  }
+}
+
+async function copyInto(client: pg.Client, table: string, file: string) {
+  await pipeline(createReadStream(file), client.query(copyFrom(`COPY ${table} FROM STDIN`)));
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-ingest-'));
+  const dbName = `bench_ingest_${randomBytes(5).toString('hex')}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${dbName}`;
+  let created = false;
+  try {
+    await admin(`CREATE DATABASE ${dbName}`);
+    created = true;
+    const database = await openDatabase({ url: url.toString() });
+    try {
+      const store = await database.prisma.store.create({ data: { code: 'BENCH', name: 'Bench', timezone: 'Europe/Warsaw' } });
+
+      let started = performance.now();
+      const { paths, counts, members } = await generate(dir, store.id);
+      const transactions = counts.transaction ?? 0;
+      const records = Object.values(counts).reduce((a, b) => a + b, 0);
+      console.log(
+        `Generated ${records} records: ${members} members, ${transactions} transactions (${mb(statSync(paths.ndjson).size)} of NDJSON) in ${seconds(performance.now() - started)}`,
+      );
+      console.log(`  ${Object.entries(counts).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
+
+      // The import, with RSS sampled while it runs.
+      (globalThis as { gc?: () => void }).gc?.();
+      const rssBefore = process.memoryUsage.rss();
+      let peakRss = rssBefore;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 25);
+      const file = await openNdjsonFile(paths.ndjson);
+      const marks: { at: number; cpu: number; pg: number | null; transactions: number }[] = [];
+      const backends = new BackendCpu(dbName);
+      const mark = (count: number) => {
+        const cpu = process.cpuUsage();
+        marks.push({ at: performance.now(), cpu: (cpu.user + cpu.system) / 1000, pg: backends.read(), transactions: count });
+      };
+      started = performance.now();
+      mark(0);
+      const summary = await new IngestService(database.prisma).importLines(store, file.lines, (progress) => mark(progress.byKind.transaction ?? 0));
+      const importMs = performance.now() - started;
+      clearInterval(sampler);
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      if (summary.failed) throw new Error(`import failed on ${summary.failed} lines: ${JSON.stringify(summary.errors.slice(0, 5))}`);
+      const [{ count: stored }] = await database.prisma.$queryRawUnsafe<{ count: number }[]>(`SELECT count(*)::int AS count FROM "Transaction"`);
+      if (stored !== transactions) throw new Error(`expected ${transactions} transactions stored, found ${stored}`);
+      // The transaction part of the file: from the last progress report before any transaction
+      // to the first that has them all (reports come after every batch).
+      const from = marks.filter((m) => m.transactions === 0).at(-1)!;
+      const to = marks.find((m) => m.transactions === transactions)!;
+      const phaseMs = to.at - from.at;
+
+      // Baselines on a separate connection.
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      let copyMs: number;
+      let floorMs: number;
+      try {
+        await client.query(`CREATE TABLE bench_bare (LIKE "Transaction")`);
+        started = performance.now();
+        await copyInto(client, 'bench_bare', paths.transactions);
+        copyMs = performance.now() - started;
+
+        await client.query(`CREATE SCHEMA floor`);
+        for (const table of ['Transaction', 'TransactionItem', 'TransactionItemLabel'])
+          await client.query(`CREATE TABLE floor."${table}" (LIKE public."${table}" INCLUDING ALL)`);
+        await client.query(
+          `ALTER TABLE floor."TransactionItem" ADD FOREIGN KEY ("transactionId") REFERENCES floor."Transaction"(id) ON DELETE CASCADE ON UPDATE CASCADE`,
+        );
+        started = performance.now();
+        await copyInto(client, 'floor."Transaction"', paths.transactions);
+        await copyInto(client, 'floor."TransactionItem"', paths.items);
+        await copyInto(client, 'floor."TransactionItemLabel"', paths.labels);
+        floorMs = performance.now() - started;
+        for (const table of ['bench_bare', 'floor."Transaction"']) {
+          const { rows } = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`);
+          if (rows[0].count !== transactions) throw new Error(`COPY loaded ${rows[0].count} rows into ${table}, expected ${transactions}`);
+        }
+      } finally {
+        await client.end();
+      }
+
+      const importRate = perSecond(transactions, phaseMs);
+      const copyRate = perSecond(transactions, copyMs);
+      const floorRate = perSecond(transactions, floorMs);
+      const micros = (ms: number) => `${Math.round((ms * 1000) / transactions)} µs`;
+      console.log('');
+      console.log(`Import through IngestService.importLines, streaming the NDJSON file (${transactions} transactions):`);
+      console.log(`  transaction part of the file: ${seconds(phaseMs)} -> ${importRate} transactions/s`);
+      console.log(`  whole file: ${summary.lines} records in ${seconds(importMs)} -> ${perSecond(summary.lines, importMs)} records/s`);
+      console.log(
+        `  CPU per transaction (transaction part): Node ${micros(to.cpu - from.cpu)}` +
+          (to.pg !== null && from.pg !== null ? `, PostgreSQL backend ${micros(to.pg - from.pg)}` : ', PostgreSQL backend not measurable (server not local)'),
+      );
+      console.log(`  RSS: ${mb(rssBefore)} before the import, ${mb(peakRss)} at its peak during it`);
+      console.log(`Baseline, COPY ... FROM STDIN of the same transaction rows into a bare table: ${seconds(copyMs)} -> ${copyRate} rows/s`);
+      console.log(`  ratio import / COPY: ${(importRate / copyRate).toFixed(3)} (COPY ${(copyRate / importRate).toFixed(1)}x faster)`);
+      console.log(
+        `Floor for this schema, COPY of the transactions, items and labels into identical indexed tables: ${seconds(floorMs)} -> ${floorRate} transactions/s`,
+      );
+      console.log(`  ratio import / floor: ${(importRate / floorRate).toFixed(3)}`);
+      console.log(`Target ${TARGET} transactions/s: ${importRate >= TARGET ? 'met' : 'not met'}`);
+    } finally {
+      await database.close();
+    }
+  } finally {
+    if (created) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (values.keep) console.log(`Files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,503 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.ts';
+import { evaluationEnv } from '../src/criteria/definitions.ts';
+import { criterionMatches } from '../src/engine/reference.ts';
+import { snapshotsFromRecords } from '../src/engine/reference.ts';
+import type { PrismaClient, Store } from '../src/generated/prisma/client.ts';
+import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '../src/ingest/generator.ts';
+import { INGEST_KINDS, parseRecord } from '../src/ingest/records.ts';
+import { criterion } from './engine/support.ts';
+import { describeEachDatabase } from './support/databases.ts';
+import { TestApp } from './support/test-app.ts';
+
+/** Member ids are global (one table for every store): each test takes its own. */
+const member = (n: number) => `0a000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const CHANNEL_WEB = '0c000000-0000-4000-8000-000000000001';
+const CHANNEL_POS = '0c000000-0000-4000-8000-000000000002';
+const tx = (n: number) => `0d000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+const MEMBER_TABLES = [
+  'Channel', 'Level', 'TierSet', 'Tier', 'Campaign', 'Reward', 'Achievement', 'Challenge',
+  'Member', 'MemberTier', 'MemberLabel', 'MemberCustomField',
+  'Transaction', 'TransactionItem', 'TransactionItemLabel',
+  'CustomEvent', 'CampaignCompletion', 'AchievementCompletion', 'AchievementProgress', 'ChallengeCompletion', 'MilestoneProgress',
+  'MemberStats', 'MemberChannelStats', 'MemberDailyAmount',
+];
+
+/** Row count and a digest of every row's text, per table: equal snapshots mean equal contents. */
+async function snapshot(prisma: PrismaClient) {
+  const result: Record<string, { rows: number; digest: string }> = {};
+  for (const table of MEMBER_TABLES) {
+    const [row] = await prisma.$queryRawUnsafe<{ rows: number; digest: string | null }[]>(
+      `SELECT count(*)::int AS rows, md5(string_agg(t::text, '|' ORDER BY t::text)) AS digest FROM "${table}" t`,
+    );
+    result[table] = { rows: row.rows, digest: row.digest ?? '' };
+  }
+  return result;
+}
+
+async function aggregates(prisma: PrismaClient, memberIds: string[]) {
+  const stats = await prisma.$queryRawUnsafe<{ memberId: string; purchaseCount: number; sellAmount: string; returnAmount: string; lastPurchaseAt: string | null }[]>(
+    `SELECT "memberId"::text, "purchaseCount", "sellAmount"::text, "returnAmount"::text,
+            to_char("lastPurchaseAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastPurchaseAt"
+     FROM "MemberStats" WHERE "memberId" = ANY($1::uuid[]) ORDER BY 1`,
+    `{${memberIds.join(',')}}`,
+  );
+  const channels = await prisma.$queryRawUnsafe<{ memberId: string; channelId: string; purchaseCount: number }[]>(
+    `SELECT "memberId"::text, "channelId"::text, "purchaseCount" FROM "MemberChannelStats"
+     WHERE "memberId" = ANY($1::uuid[]) AND "purchaseCount" > 0 ORDER BY 1, 2`,
+    `{${memberIds.join(',')}}`,
+  );
+  const days = await prisma.$queryRawUnsafe<{ memberId: string; day: string; amount: string }[]>(
+    `SELECT "memberId"::text, to_char("day", 'YYYY-MM-DD') AS day, "amount"::text FROM "MemberDailyAmount"
+     WHERE "memberId" = ANY($1::uuid[]) ORDER BY 1, 2`,
+    `{${memberIds.join(',')}}`,
+  );
+  return { stats, channels, days };
+}
+
+/** What the aggregates must be, computed in plain TypeScript from the records (latest line per id wins). */
+function expectedAggregates(records: WireRecord[], timezone: string) {
+  const latest = new Map<string, Extract<WireRecord, { kind: 'transaction' }>>();
+  for (const record of records) if (record.kind === 'transaction') latest.set(record.transactionId, record);
+  const cents = (value: number | undefined) => Math.round((value ?? 0) * 100);
+  const money = (c: number) => (c / 100).toFixed(2);
+  const stats = new Map<string, { count: number; sell: number; ret: number; last: string | null }>();
+  const channels = new Map<string, number>();
+  const days = new Map<string, number>();
+  for (const t of latest.values()) {
+    if (!t.customerId) continue;
+    const s = stats.get(t.customerId) ?? { count: 0, sell: 0, ret: 0, last: null };
+    const at = new Date(t.purchasedAt).toISOString();
+    if (t.documentType === 'sell') {
+      s.count++;
+      s.sell += cents(t.grossValue);
+      if (!s.last || at > s.last) s.last = at;
+      if (t.channelId) channels.set(`${t.customerId} ${t.channelId}`, (channels.get(`${t.customerId} ${t.channelId}`) ?? 0) + 1);
+    } else s.ret += cents(t.grossValue);
+    stats.set(t.customerId, s);
+    const day = DateTime.fromISO(t.purchasedAt, { setZone: true }).setZone(timezone).toISODate();
+    const key = `${t.customerId} ${day}`;
+    days.set(key, (days.get(key) ?? 0) + (t.documentType === 'sell' ? 1 : -1) * cents(t.grossValue));
+  }
+  return {
+    stats: [...stats]
+      .map(([memberId, s]) => ({ memberId, purchaseCount: s.count, sellAmount: money(s.sell), returnAmount: money(s.ret), lastPurchaseAt: s.last }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId)),
+    channels: [...channels]
+      .map(([key, purchaseCount]) => ({ memberId: key.split(' ')[0], channelId: key.split(' ')[1], purchaseCount }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId) || a.channelId.localeCompare(b.channelId)),
+    days: [...days]
+      .map(([key, amount]) => ({ memberId: key.split(' ')[0], day: key.split(' ')[1], amount: money(amount) }))
+      .sort((a, b) => a.memberId.localeCompare(b.memberId) || a.day.localeCompare(b.day)),
+  };
+}
+
+async function* linesOf(lines: string[]): AsyncIterable<string> {
+  yield* lines;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+}
+
+describeEachDatabase('ingest', (kind) => {
+  let t: TestApp;
+  let prisma: PrismaClient;
+  let storeSeq = 0;
+  const newStore = (timezone = 'UTC') => t.app.services.stores.create({ code: `ING${++storeSeq}`, name: `Ingest ${storeSeq}`, timezone });
+
+  beforeAll(async () => {
+    t = await TestApp.start(kind);
+    prisma = t.app.database.prisma;
+  });
+  afterAll(() => t?.close());
+
+  it('imports generated data of every kind; re-importing the same file changes nothing', async () => {
+    const store = await newStore('Europe/Warsaw');
+    const lines = [...generateLines({ members: 60, seed: 11 })];
+    const first = await t.app.services.ingest.importLines(store, linesOf(lines));
+    expect(first.errors).toEqual([]);
+    expect(first.imported).toBe(lines.length);
+    expect(Object.keys(first.byKind).sort()).toEqual([...INGEST_KINDS].sort());
+    const before = await snapshot(prisma);
+    expect(before.MemberDailyAmount.rows).toBeGreaterThan(0);
+
+    const second = await t.app.services.ingest.importLines(store, linesOf(lines));
+    expect(second.errors).toEqual([]);
+    expect(second.byKind).toEqual(first.byKind);
+    expect(await snapshot(prisma)).toEqual(before);
+  });
+
+  it('keeps aggregates equal to a plain recomputation when members are touched by many batches', async () => {
+    const store = await newStore('Europe/Warsaw');
+    const records = [...generateRecords({ members: 40, seed: 3 })];
+    // Small imports, so that a member's transactions arrive over several batches.
+    for (const chunk of chunks(records, 97)) expect((await t.app.services.ingest.importRecords(store, chunk)).errors).toEqual([]);
+    const members = records.flatMap((r) => (r.kind === 'member' ? [r.customerId] : []));
+    expect(await aggregates(prisma, members)).toEqual(expectedAggregates(records, 'Europe/Warsaw'));
+  });
+
+  it('reports bad lines with their number and reason and imports the good ones', async () => {
+    const store = await newStore();
+    const lines = [
+      JSON.stringify({ kind: 'channel', id: CHANNEL_WEB, name: 'Web' }),
+      '{"kind": "member", "customerId": ',
+      JSON.stringify({ kind: 'spaceship', id: member(1) }),
+      JSON.stringify({ kind: 'member', customerId: member(2), email: 'not-an-email' }),
+      JSON.stringify({ kind: 'transaction', transactionId: tx(1), customerId: member(2), documentType: 'sell', purchasedAt: '2026-01-01T10:00:00Z', grossValue: 5 }),
+      JSON.stringify({ kind: 'member', customerId: member(1), email: 'a@example.com' }),
+      '',
+      JSON.stringify({ kind: 'transaction', transactionId: tx(2), customerId: member(1), documentType: 'sell', purchasedAt: '2026-01-01T10:00:00Z', channelId: CHANNEL_WEB, grossValue: 10.5 }),
+      // Valid for the schema, refused by the database (numeric(14,2) overflow).
+      JSON.stringify({ kind: 'transaction', transactionId: tx(3), customerId: member(1), documentType: 'sell', purchasedAt: '2026-01-02T10:00:00Z', grossValue: 1e15 }),
+      JSON.stringify({ kind: 'transaction', transactionId: tx(4), customerId: member(1), documentType: 'sell', purchasedAt: '2026-01-03T10:00:00Z', grossValue: 1.25, items: [{ sku: 'X', quantity: -1 }] }),
+    ];
+    const summary = await t.app.services.ingest.importLines(store, linesOf(lines));
+    expect(summary.lines).toBe(10);
+    expect(summary.imported).toBe(3);
+    expect(summary.byKind).toEqual({ channel: 1, member: 1, transaction: 1 });
+    expect(summary.failed).toBe(6);
+    expect(summary.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 9, 10]);
+    const reason = (line: number) => summary.errors.find((e) => e.line === line)?.reason;
+    expect(reason(2)).toBe('not valid JSON');
+    expect(reason(3)).toMatch(/^unknown kind/);
+    expect(reason(4)).toMatch(/^email: /);
+    expect(reason(5)).toBe(`customerId: unknown member ${member(2)}`);
+    expect(reason(9)).toMatch(/^rejected by the database: /);
+    expect(reason(10)).toMatch(/^items\.0\.quantity: /);
+    const stored = await prisma.transaction.findMany({ where: { storeId: store.id }, select: { id: true } });
+    expect(stored.map((row) => row.id)).toEqual([tx(2)]);
+    expect(await prisma.member.count({ where: { storeId: store.id } })).toBe(1);
+  });
+
+  it('refuses ids that belong to another store and leaves that store’s rows unchanged', async () => {
+    const owner = await newStore();
+    const other = await newStore();
+    const event = '0e000000-0000-4000-8000-000000000001';
+    const ownerSummary = await t.app.services.ingest.importRecords(owner, [
+      { kind: 'channel', id: CHANNEL_POS, name: 'Owner POS' },
+      { kind: 'member', customerId: member(3), firstName: 'Owner', email: 'owner@example.com' },
+      { kind: 'transaction', transactionId: tx(10), customerId: member(3), documentType: 'sell', purchasedAt: '2026-02-01T10:00:00Z', channelId: CHANNEL_POS, grossValue: 20, items: [{ sku: 'OWN', labels: [{ key: 'k', value: 'v' }] }] },
+      { kind: 'customEvent', id: event, customerId: member(3), type: 'login', eventDate: '2026-02-01T10:00:00Z' },
+    ]);
+    expect(ownerSummary.errors).toEqual([]);
+    const before = await snapshot(prisma);
+
+    const summary = await t.app.services.ingest.importRecords(other, [
+      { kind: 'channel', id: CHANNEL_POS, name: 'Stolen' },
+      { kind: 'member', customerId: member(3), firstName: 'Thief', email: 'thief@example.com' },
+      { kind: 'member', customerId: member(4), firstName: 'Own member' },
+      { kind: 'transaction', transactionId: tx(10), customerId: null, documentType: 'return', purchasedAt: '2026-02-02T10:00:00Z', grossValue: 1 },
+      { kind: 'transaction', transactionId: tx(10), customerId: member(4), documentType: 'sell', purchasedAt: '2026-02-02T10:00:00Z', grossValue: 1 },
+      { kind: 'customEvent', id: event, customerId: member(4), type: 'stolen', eventDate: '2026-02-02T10:00:00Z' },
+    ]);
+    expect(summary.byKind).toEqual({ member: 1 });
+    expect(summary.errors).toEqual([
+      { line: 1, reason: `id ${CHANNEL_POS} belongs to another store` },
+      { line: 2, reason: `id ${member(3)} belongs to another store` },
+      { line: 4, reason: `id ${tx(10)} belongs to another store` },
+      { line: 5, reason: `id ${tx(10)} belongs to another store` },
+      { line: 6, reason: `id ${event} belongs to another store` },
+    ]);
+    const after = await snapshot(prisma);
+    // Only the other store's own member (and nothing of the owner's) was added.
+    expect(after.Member.rows).toBe(before.Member.rows + 1);
+    for (const table of MEMBER_TABLES.filter((name) => name !== 'Member')) expect(after[table], table).toEqual(before[table]);
+    const kept = await prisma.member.findUniqueOrThrow({ where: { id: member(3) } });
+    expect([kept.storeId, kept.firstName, kept.email]).toEqual([owner.id, 'Owner', 'owner@example.com']);
+  });
+
+  it('keeps aggregates right through sells, returns, moved transactions and changed documents', async () => {
+    const store = await newStore('Europe/Warsaw');
+    const ingest = (records: object[]) => t.app.services.ingest.importRecords(store, records);
+    const sell = (n: number, customerId: string | null, purchasedAt: string, grossValue: number, channelId: string | null = CHANNEL_WEB, documentType = 'sell') =>
+      ({ kind: 'transaction', transactionId: tx(n), customerId, documentType, purchasedAt, channelId, grossValue });
+    expect((await ingest([
+      { kind: 'member', customerId: member(5) },
+      { kind: 'member', customerId: member(6) },
+      sell(21, member(5), '2026-03-01T10:00:00Z', 100),
+      // 23:30 UTC on 1 March is 2 March in Warsaw.
+      sell(22, member(5), '2026-03-01T23:30:00Z', 50.5, CHANNEL_POS),
+      sell(23, member(5), '2026-03-02T12:00:00Z', 30, null, 'return'),
+      sell(24, member(6), '2026-03-05T09:00:00Z', 20),
+    ])).errors).toEqual([]);
+    expect(await aggregates(prisma, [member(5), member(6)])).toEqual({
+      stats: [
+        { memberId: member(5), purchaseCount: 2, sellAmount: '150.50', returnAmount: '30.00', lastPurchaseAt: '2026-03-01T23:30:00.000Z' },
+        { memberId: member(6), purchaseCount: 1, sellAmount: '20.00', returnAmount: '0.00', lastPurchaseAt: '2026-03-05T09:00:00.000Z' },
+      ],
+      channels: [
+        { memberId: member(5), channelId: CHANNEL_WEB, purchaseCount: 1 },
+        { memberId: member(5), channelId: CHANNEL_POS, purchaseCount: 1 },
+        { memberId: member(6), channelId: CHANNEL_WEB, purchaseCount: 1 },
+      ].sort((a, b) => a.memberId.localeCompare(b.memberId) || a.channelId.localeCompare(b.channelId)),
+      days: [
+        { memberId: member(5), day: '2026-03-01', amount: '100.00' },
+        { memberId: member(5), day: '2026-03-02', amount: '20.50' },
+        { memberId: member(6), day: '2026-03-05', amount: '20.00' },
+      ],
+    });
+
+    // The late sell moves to B, the return becomes unmatched, B's sell becomes a return.
+    const summary = await ingest([
+      sell(22, member(6), '2026-03-01T23:30:00Z', 50.5, CHANNEL_POS),
+      sell(23, null, '2026-03-02T12:00:00Z', 30, null, 'return'),
+      sell(24, member(6), '2026-03-05T09:00:00Z', 20, CHANNEL_WEB, 'return'),
+    ]);
+    expect(summary.errors).toEqual([]);
+    expect([...summary.touchedMemberIds].sort()).toEqual([member(5), member(6)].sort());
+    expect(await aggregates(prisma, [member(5), member(6)])).toEqual({
+      stats: [
+        { memberId: member(5), purchaseCount: 1, sellAmount: '100.00', returnAmount: '0.00', lastPurchaseAt: '2026-03-01T10:00:00.000Z' },
+        { memberId: member(6), purchaseCount: 1, sellAmount: '50.50', returnAmount: '20.00', lastPurchaseAt: '2026-03-01T23:30:00.000Z' },
+      ],
+      channels: [
+        { memberId: member(5), channelId: CHANNEL_WEB, purchaseCount: 1 },
+        { memberId: member(6), channelId: CHANNEL_POS, purchaseCount: 1 },
+      ].sort((a, b) => a.memberId.localeCompare(b.memberId) || a.channelId.localeCompare(b.channelId)),
+      days: [
+        { memberId: member(5), day: '2026-03-01', amount: '100.00' },
+        { memberId: member(6), day: '2026-03-02', amount: '50.50' },
+        { memberId: member(6), day: '2026-03-05', amount: '-20.00' },
+      ],
+    });
+
+    // All of A's transactions move away: A has no aggregates left.
+    expect((await ingest([sell(21, member(6), '2026-03-01T10:00:00Z', 100)])).errors).toEqual([]);
+    const { stats, channels, days } = await aggregates(prisma, [member(5)]);
+    expect([stats, channels, days]).toEqual([[], [], []]);
+  });
+
+  it('replaces a re-imported transaction’s items and labels', async () => {
+    const store = await newStore();
+    const record = (items: object[]) => ({ kind: 'transaction', transactionId: tx(30), customerId: null, documentType: 'sell', purchasedAt: '2026-04-01T10:00:00Z', grossValue: 9, items });
+    await t.app.services.ingest.importRecords(store, [
+      record([{ sku: 'A', maker: 'Acme', labels: [{ key: 'Color', value: 'Red' }, { key: 'color', value: 'red ' }] }, { sku: 'B' }]),
+    ]);
+    const labels = () => prisma.transactionItemLabel.findMany({ where: { transactionId: tx(30) }, orderBy: [{ position: 'asc' }, { key: 'asc' }] });
+    expect(await labels()).toEqual([{ transactionId: tx(30), position: 0, key: 'color', value: 'red' }]);
+    const summary = await t.app.services.ingest.importRecords(store, [record([{ sku: 'C', labels: [{ key: 'size', value: 'XL' }] }])]);
+    expect(summary.errors).toEqual([]);
+    const items = await prisma.transactionItem.findMany({ where: { transactionId: tx(30) }, select: { position: true, sku: true, skuNorm: true } });
+    expect(items).toEqual([{ position: 0, sku: 'C', skuNorm: 'c' }]);
+    expect(await labels()).toEqual([{ transactionId: tx(30), position: 0, key: 'size', value: 'xl' }]);
+  });
+});
+
+describe('generator', () => {
+  const records = [...generateRecords({ members: 400, seed: 42 })];
+
+  it('is deterministic: the same seed gives the same records, another seed others', () => {
+    const again = [...generateLines({ members: 400, seed: 42 })];
+    expect(again).toEqual(records.map((record) => JSON.stringify(record)));
+    const other = [...generateLines({ members: 400, seed: 43 })];
+    expect(other).not.toEqual(again);
+    expect(other.length).toBeGreaterThan(0);
+    // The clock moves the data, nothing else does.
+    const later = [...generateLines({ members: 5, seed: 42, now: '2027-01-01T00:00:00Z' })];
+    expect(later).not.toEqual([...generateLines({ members: 5, seed: 42 })]);
+  });
+
+  it('produces valid records of every kind, reference data first, members before their activity', () => {
+    for (const record of records) expect(parseRecord(record), JSON.stringify(record)).not.toHaveProperty('error');
+    const kinds = records.map((record) => record.kind);
+    expect(new Set(kinds)).toEqual(new Set(INGEST_KINDS));
+    const reference = ['channel', 'level', 'tierSet', 'tier', 'campaign', 'reward', 'achievement', 'challenge'];
+    const lastReference = Math.max(...reference.map((kind) => kinds.lastIndexOf(kind as never)));
+    expect(lastReference).toBeLessThan(kinds.indexOf('member'));
+    expect(kinds.lastIndexOf('member')).toBeLessThan(Math.min(...kinds.flatMap((kind, i) => (kind !== 'member' && !reference.includes(kind) ? [i] : []))));
+  });
+
+  it('gives members unique identifiers and the variety the criteria need', () => {
+    const members = records.filter((record) => record.kind === 'member');
+    const transactions = records.filter((record) => record.kind === 'transaction');
+    expect(members).toHaveLength(400);
+    for (const field of ['customerId', 'email', 'loyaltyCardNumber'] as const) expect(new Set(members.map((m) => m[field])).size).toBe(400);
+    const phones = members.flatMap((m) => (m.phone ? [m.phone] : []));
+    expect(new Set(phones).size).toBe(phones.length);
+    const inactive = members.filter((m) => m.active === false).length;
+    expect(inactive).toBeGreaterThan(5);
+    expect(inactive).toBeLessThan(45);
+    expect(members.some((m) => m.birthDate?.endsWith('-02-29'))).toBe(true);
+    expect(members.some((m) => !m.birthDate)).toBe(true);
+    expect(transactions.length / members.length).toBeGreaterThan(7);
+    expect(transactions.length / members.length).toBeLessThan(13);
+    expect(transactions.some((t) => t.customerId === null)).toBe(true);
+    const returns = transactions.filter((t) => t.documentType === 'return').length;
+    expect(returns / transactions.length).toBeGreaterThan(0.02);
+    expect(returns / transactions.length).toBeLessThan(0.08);
+    const now = Date.parse(DEFAULT_NOW);
+    for (const t of transactions) {
+      expect(Date.parse(t.purchasedAt as string)).toBeLessThanOrEqual(now);
+      expect(Date.parse(t.purchasedAt as string)).toBeGreaterThan(now - 760 * 86_400_000);
+    }
+  });
+
+  it('is lazy: the first records of a huge data set come without building it', () => {
+    const iterator = generateRecords({ members: 1_000_000_000, seed: 1 });
+    const first: WireRecord[] = [];
+    for (const record of iterator) {
+      first.push(record);
+      if (first.length === 100) break;
+    }
+    expect(first.filter((record) => record.kind === 'member')).toHaveLength(100 - first.findIndex((r) => r.kind === 'member'));
+  });
+
+  it('has, for each of the 39 criterion types, active members who match and active members who don’t', () => {
+    const timezone = 'UTC';
+    const env = evaluationEnv(new Date(DEFAULT_NOW), timezone);
+    const members = snapshotsFromRecords(records).filter((member) => member.active);
+    const of = <K extends WireRecord['kind']>(kind: K) => records.filter((r): r is Extract<WireRecord, { kind: K }> => r.kind === kind);
+    const [web] = of('channel');
+    const callCentre = of('channel').find((c) => c.name === 'Call centre')!;
+    const gold = of('level').find((l) => l.name === 'Gold')!;
+    const tier = of('tier')[0];
+    const [campaign] = of('campaign');
+    const achievements = of('achievement');
+    const [challenge] = of('challenge');
+    const someone = of('member').filter((m) => m.active !== false).slice(0, 2);
+    const day = (days: number) => new Date(Date.parse(DEFAULT_NOW) - days * 86_400_000);
+    const instant = (days: number) => day(days).toISOString().replace(/\.\d+Z$/, '+00:00');
+    const date = (days: number) => day(days).toISOString().slice(0, 10);
+    const criteria: Record<string, unknown>[] = [
+      { type: 'bought_through_channel', channelIds: [callCentre.id] },
+      { type: 'transaction_count', min: 5, max: 15 },
+      { type: 'average_transaction_amount', fromAmount: 50, toAmount: 150 },
+      { type: 'transaction_percent_in_channel', channelId: web.id, percent: 60 },
+      { type: 'purchase_period', fromDate: instant(60), toDate: instant(0) },
+      { type: 'bought_labels', labels: [{ key: 'category', value: 'shoes' }] },
+      { type: 'bought_makers', makers: ['Acme'] },
+      { type: 'anniversary', anniversaryType: 'birthday', days: 30 },
+      { type: 'anniversary', anniversaryType: 'registration', days: 30 },
+      { type: 'last_purchase_n_days_before', days: 30 },
+      { type: 'last_transaction_between_days', fromDays: 31, toDays: 180 },
+      { type: 'last_custom_event_n_days_before', eventType: 'app_login', days: 30 },
+      { type: 'last_custom_event_between_days', eventType: 'store_visit', fromDays: 30, toDays: 365 },
+      { type: 'bought_skus', skuIds: ['SKU-SHO-0100', 'SKU-ELE-0105'] },
+      { type: 'transaction_amount', fromAmount: 500, toAmount: 2000 },
+      { type: 'transaction_amount_each_day_in_period', fromDate: date(10), toDate: date(2), fromAmount: 1, toAmount: 100000 },
+      { type: 'transaction_amount_in_period', fromDate: instant(365), toDate: instant(0), fromAmount: 100, toAmount: 1000 },
+      { type: 'transaction_count_in_period', fromDate: instant(365), toDate: instant(0), min: 3, max: 10 },
+      { type: 'transaction_amount_each_day_in_last_n_days', days: 7, fromAmount: 1, toAmount: 100000 },
+      { type: 'transaction_amount_in_last_n_days', days: 90, fromAmount: 100, toAmount: 100000 },
+      { type: 'customer_in_level', levelIds: [gold.id] },
+      { type: 'customer_has_labels', labels: [{ key: 'vip' }] },
+      { type: 'customer_with_labels_values', labels: [{ key: 'interest', value: 'running' }] },
+      { type: 'customer_list', customers: [someone[0].customerId, someone[1].customerId] },
+      { type: 'gender', genders: ['not_disclosed'] },
+      { type: 'city', cities: ['Warsaw'] },
+      { type: 'province', provinces: ['England'] },
+      { type: 'country', countries: ['DE'] },
+      { type: 'postal', postalCodes: ['00-001'] },
+      { type: 'age', fromAge: 30, toAge: 40 },
+      { type: 'campaign_completion', campaignIds: [campaign.id] },
+      { type: 'customer_csv_list', customers: [someone[0].customerId] },
+      { type: 'achievement_completion_count', achievementId: achievements[0].id, minCount: 2 },
+      { type: 'achievement_rule_progress', achievementId: achievements[1].id, ruleId: achievements[1].ruleIds![0], minProgress: 20 },
+      { type: 'customer_in_tiers', tierIds: [tier.id] },
+      { type: 'member_registration_date', fromDate: instant(730), toDate: instant(0) },
+      { type: 'member_custom_field_value', key: 'preferredContact', values: ['sms'] },
+      { type: 'member_loyalty_card_number', loyaltyCardNumbers: [someone[0].loyaltyCardNumber] },
+      { type: 'challenge_campaign_completion_count', challengeId: challenge.id, minCount: 1 },
+      { type: 'challenge_campaign_milestone_progress', challengeId: challenge.id, milestoneId: challenge.milestoneIds![0], minProgress: 10 },
+    ];
+    expect(new Set(criteria.map((c) => c.type)).size).toBe(39);
+    const counts = Object.fromEntries(
+      criteria.map((raw) => {
+        const stored = criterion(raw, timezone);
+        const key = raw.type === 'anniversary' ? `anniversary ${raw.anniversaryType}` : String(raw.type);
+        return [key, members.filter((member) => criterionMatches(stored, member, env)).length];
+      }),
+    );
+    const none = Object.entries(counts).filter(([, n]) => n === 0);
+    const all = Object.entries(counts).filter(([, n]) => n === members.length);
+    expect({ none, all }).toEqual({ none: [], all: [] });
+  });
+});
+
+describe('cli import', () => {
+  let dir: string;
+  const saved = { DATA_DIR: process.env.DATA_DIR, DATABASE_URL: process.env.DATABASE_URL };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cli-import-'));
+    process.env.DATA_DIR = path.join(dir, 'data');
+    delete process.env.DATABASE_URL;
+    expect(await runCli(['store:create', 'CLI', '--name', 'CLI store'], () => undefined)).toBe(0);
+  });
+  afterAll(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (args: string[]) => {
+    const out: string[] = [];
+    const code = await runCli(args, (line) => out.push(line));
+    return { code, text: out.join('\n') };
+  };
+
+  it('imports a file, prints a summary by kind and exits 0 when no line failed', async () => {
+    const file = path.join(dir, 'good.ndjson');
+    const lines = [...generateLines({ members: 5, seed: 9 })];
+    writeFileSync(file, lines.join('\n') + '\n');
+    const { code, text } = await run(['import', 'CLI', file]);
+    expect(text).toContain(`${lines.length} lines`);
+    expect(text).toMatch(/imported: \d+ \(channel 4, level 4, .*member 5, transaction \d+/);
+    expect(text).toContain('failed: 0');
+    expect(code).toBe(0);
+  });
+
+  it('prints the failed lines with their numbers and exits 1', async () => {
+    const file = path.join(dir, 'bad.ndjson');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ kind: 'channel', id: CHANNEL_WEB, name: 'Web' }),
+        'nonsense',
+        JSON.stringify({ kind: 'transaction', transactionId: tx(40), customerId: member(7), documentType: 'sell', purchasedAt: '2026-01-01T00:00:00Z', grossValue: 1 }),
+      ].join('\n'),
+    );
+    const { code, text } = await run(['import', 'CLI', file]);
+    expect(text).toContain('3 lines');
+    expect(text).toContain('imported: 1 (channel 1)');
+    expect(text).toContain('failed: 2');
+    expect(text).toContain('line 2: not valid JSON');
+    expect(text).toContain(`line 3: customerId: unknown member ${member(7)}`);
+    expect(code).toBe(1);
+  });
+
+  it('refuses an unknown store and shows the usage without a file', async () => {
+    const file = path.join(dir, 'good.ndjson');
+    expect(await run(['import', 'NOPE', file])).toEqual({ code: 1, text: 'Store NOPE not found.' });
+    const usage = await run(['import', 'CLI']);
+    expect(usage.code).toBe(2);
+    expect(usage.text).toContain('import <storeCode> <file.ndjson>');
+  });
+
+  it('recalculate recalculates an active segment now and prints the result', async () => {
+    // A segment made through the service on the same data dir (the CLI's own database).
+    const { loadConfig } = await import('../src/config.ts');
+    const { openDatabase } = await import('../src/db/database.ts');
+    const { createServices } = await import('../src/services/index.ts');
+    const database = await openDatabase({ dataDir: process.env.DATA_DIR });
+    const services = createServices(database.prisma, loadConfig());
+    const store = await services.stores.getByCode('CLI');
+    const active = await services.segments.create(store, { name: 'Everyone female', active: true, parts: [{ criteria: [{ type: 'gender', genders: ['female'] }] }] });
+    const inactive = await services.segments.create(store, { name: 'Draft' });
+    const expected = await database.prisma.member.count({ where: { storeId: store.id, active: true, gender: 'female' } });
+    await database.close();
+    const done = await run(['recalculate', 'CLI', active.id]);
+    expect(done.code).toBe(0);
+    expect(done.text).toContain(`Recalculated Everyone female: ${expected} members (+${expected}, -0)`);
+    expect((await run(['recalculate', 'CLI', inactive.id])).code).toBe(1);
+    expect(await run(['recalculate', 'CLI', '00000000-0000-4000-8000-000000000000'])).toEqual({ code: 1, text: 'Segment 00000000-0000-4000-8000-000000000000 not found.' });
+  });
+});
