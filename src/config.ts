@@ -32,6 +32,8 @@ export interface AppConfig {
   jobSweepSeconds: number;
   /** Whether this instance runs jobs (an instance may only serve requests). */
   runJobs: boolean;
+  /** Members evaluated per step of a recalculation (one RUNNING progress event per step). */
+  recalculationChunkSize: number;
 }
 
 export class ConfigError extends Error {}
@@ -61,5 +63,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobLeaseSeconds: Number(env.JOB_LEASE_SECONDS || 30),
     jobSweepSeconds: Number(env.JOB_SWEEP_SECONDS || 5),
     runJobs: env.RUN_JOBS !== 'false',
+    recalculationChunkSize: positiveInteger(env, 'RECALCULATION_CHUNK_SIZE', 50_000),
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, not "${raw}"`);
+  return value;
 }

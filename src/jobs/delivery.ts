@@ -80,22 +80,39 @@ const QUEUE = 'segment-recalculation';
  */
 export class PgBossDelivery implements JobDelivery {
   private readonly boss: PgBoss;
+  private ready?: Promise<void>;
 
   constructor(connectionString: string) {
     this.boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4 });
     this.boss.on('error', (error) => console.error('pg-boss:', error.message));
   }
 
+  /**
+   * Opens pg-boss and makes sure the queue exists, once. Also on an instance that runs no jobs
+   * (RUN_JOBS=false): it still delivers the jobs its requests queue, and pg-boss sends nothing
+   * before start() (its send fails on the unopened pool).
+   */
+  private open(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.boss.start();
+      if (!(await this.boss.getQueue(QUEUE)))
+        await this.boss.createQueue(QUEUE, { name: QUEUE, retryLimit: 5, retryDelay: 2, expireInSeconds: 15 * 60 }).catch(() => undefined);
+    })().catch((error) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
   async start(handler: (jobId: string) => Promise<void>) {
-    await this.boss.start();
-    if (!(await this.boss.getQueue(QUEUE)))
-      await this.boss.createQueue(QUEUE, { name: QUEUE, retryLimit: 5, retryDelay: 2, expireInSeconds: 15 * 60 }).catch(() => undefined);
+    await this.open();
     await this.boss.work<{ jobId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
       await handler(job.data.jobId);
     });
   }
 
   async deliver(jobId: string, delaySeconds = 0) {
+    await this.open();
     await this.boss.send(QUEUE, { jobId }, delaySeconds > 0 ? { startAfter: delaySeconds } : {});
   }
 

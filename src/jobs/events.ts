@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import type { TypedEventTarget } from '@graphql-yoga/typed-event-target';
 
@@ -38,7 +39,11 @@ export type PubSubChannels = {
  * (@graphql-yoga/redis-event-target) so events published on one instance reach every instance.
  */
 export function createEvents(eventTarget?: TypedEventTarget<CustomEvent>) {
-  return createPubSub<PubSubChannels>(eventTarget ? { eventTarget: eventTarget as never } : undefined);
+  // In memory: one listener per subscription on one EventTarget; Node warns of a leak past 10
+  // listeners of one event type, i.e. past 10 subscribers of one segment. They are not a leak.
+  const target = eventTarget ?? new EventTarget();
+  if (!eventTarget) setMaxListeners(0, target);
+  return createPubSub<PubSubChannels>({ eventTarget: target as never });
 }
 
 export type Events = ReturnType<typeof createEvents>;

@@ -60,9 +60,12 @@ export class RecalculationJobs {
    */
   async enqueue(segmentId: string, reason: string): Promise<RecalculationJob> {
     const { job, created } = await this.prisma.$transaction(async (tx) => {
-      // The segment row serialises enqueues of one segment across instances.
+      // A lock of the segment's own serialises enqueues of one segment across instances. Not the
+      // segment row: a running recalculation holds that for its whole run, and a request made
+      // during the run must queue the follow-up at once, not wait for (and time out behind) it.
+      await lockSegmentJobs(tx, segmentId);
       const [segment] = await tx.$queryRaw<{ storeId: string }[]>`
-        SELECT "storeId"::text FROM "Segment" WHERE "id" = ${segmentId}::uuid FOR UPDATE`;
+        SELECT "storeId"::text FROM "Segment" WHERE "id" = ${segmentId}::uuid`;
       if (!segment) throw new NotFound(`Segment ${segmentId} not found.`);
       const queued = await tx.recalculationJob.findFirst({ where: { segmentId, status: 'QUEUED' } });
       if (queued) return { job: queued, created: false };
@@ -111,7 +114,7 @@ export class RecalculationJobs {
     return this.prisma.$transaction(async (tx) => {
       const job = await tx.recalculationJob.findUnique({ where: { id: jobId } });
       if (!job) return undefined;
-      await tx.$queryRaw`SELECT 1 FROM "Segment" WHERE "id" = ${job.segmentId}::uuid FOR UPDATE`;
+      await lockSegmentJobs(tx, job.segmentId);
       const now = new Date();
       const current = await tx.recalculationJob.findUniqueOrThrow({ where: { id: jobId } });
       const abandoned = current.status === 'RUNNING' && current.leaseUntil !== null && current.leaseUntil < now;
@@ -140,7 +143,7 @@ export class RecalculationJobs {
   }
 
   private async run(job: RecalculationJob) {
-    this.publish(job, { status: 'RUNNING', processed: 0, total: 0 });
+    // The first RUNNING event comes from the service once it has counted the members.
     let progress = { processed: 0, total: 0 };
     // RUNNING at least once a second, and the lease renewed, for as long as the run lasts.
     const heartbeat = setInterval(() => {
@@ -243,4 +246,13 @@ export class RecalculationJobs {
       for (const { id } of active) await this.enqueue(id, 'schedule').catch(() => undefined);
     }
   }
+}
+
+/**
+ * Serialises job bookkeeping (enqueue, claim) of one segment across instances until the
+ * transaction ends: a transaction-level advisory lock keyed by the segment id, which the
+ * recalculation itself (holding the segment row) does not take.
+ */
+async function lockSegmentJobs(tx: Prisma.TransactionClient, segmentId: string) {
+  await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`recalculation:${segmentId.toLowerCase()}`}, 0))::text`;
 }

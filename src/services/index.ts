@@ -35,7 +35,7 @@ export interface ServiceOptions {
 export function createServices(prisma: PrismaClient, config: AppConfig, options: ServiceOptions = {}): Services {
   const segments = new SegmentService(prisma);
   const ingest = new IngestService(prisma);
-  const recalculation = new RecalculationService(prisma, { now: options.now });
+  const recalculation = new RecalculationService(prisma, { now: options.now, chunkSize: config.recalculationChunkSize });
   const associations = new AssociationService(prisma, segments);
   segments.deleteGuard = (storeId, segmentId) => associations.targeting(storeId, segmentId);
   const events = options.events ?? createEvents();

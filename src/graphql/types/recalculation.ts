@@ -1,5 +1,5 @@
 import { NotFound } from '../../errors.ts';
-import type { RecalculationJob } from '../../generated/prisma/client.ts';
+import type { RecalculationJob, Segment } from '../../generated/prisma/client.ts';
 import type { MembershipChangeEvent, RecalculationEvent } from '../../jobs/events.ts';
 import { requireAdmin } from '../../services/store-service.ts';
 import { builder } from '../builder.ts';
@@ -31,6 +31,8 @@ const JobType = builder.objectRef<RecalculationJob>('RecalculationJob').implemen
   }),
 });
 
+const completedSegments = new WeakMap<RecalculationEvent, Promise<Segment | null>>();
+
 const ProgressType = builder.objectRef<RecalculationEvent>('RecalculationProgress').implement({
   description: 'QUEUED, RUNNING (with processed/total, at least once a second), then COMPLETED or FAILED.',
   fields: (t) => ({
@@ -48,8 +50,16 @@ const ProgressType = builder.objectRef<RecalculationEvent>('RecalculationProgres
       type: SegmentType,
       nullable: true,
       description: 'The segment with its new statistics (COMPLETED).',
-      resolve: (event, _, ctx) =>
-        event.status === 'COMPLETED' ? ctx.prisma.segment.findUnique({ where: { id: event.segmentId } }) : null,
+      // One event reaches every subscriber as the same object: read the segment once for all.
+      resolve: (event, _, ctx) => {
+        if (event.status !== 'COMPLETED') return null;
+        let segment = completedSegments.get(event);
+        if (!segment) {
+          segment = ctx.prisma.segment.findUnique({ where: { id: event.segmentId } });
+          completedSegments.set(event, segment);
+        }
+        return segment;
+      },
     }),
   }),
 });
