@@ -143,7 +143,8 @@ export class RecalculationJobs {
   }
 
   private async run(job: RecalculationJob) {
-    // The first RUNNING event comes from the service once it has counted the members.
+    // Marks the start of a run (taken-over runs start again from 0); counts follow.
+    this.publish(job, { status: 'RUNNING', processed: 0, total: 0 });
     let progress = { processed: 0, total: 0 };
     // RUNNING at least once a second, and the lease renewed, for as long as the run lasts.
     const heartbeat = setInterval(() => {
