@@ -1,3 +1,4 @@
+import { Rng as GeneratorRng } from '../../src/ingest/generator.ts';
 import { DateTime } from 'luxon';
 import { criterionTypes } from '../../src/criteria/definitions.ts';
 import type { Scenario } from './support.ts';
@@ -8,28 +9,8 @@ import type { Scenario } from './support.ts';
  * inclusive bounds, 29 February, cents), so that criteria match some members and not others.
  */
 
-/** mulberry32: deterministic for a seed. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), 1 | t);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
+/** The generator's seeded PRNG, with the extra picks these tests use. */
+export class Rng extends GeneratorRng {
   some<T>(items: readonly T[], min = 1, max = 3): T[] {
     const count = this.int(min, Math.min(max, items.length));
     const pool = [...items];
