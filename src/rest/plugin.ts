@@ -174,7 +174,8 @@ export function restPlugin(options: { services: Services; bodyLimitBytes: number
     const variables = route.variables(restRequest);
     const result = await yoga.getResultForParams(
       { params: { query: route.document, variables }, request },
-      { viewer } as never,
+      // The store checked above comes along, so the document does not look it up again.
+      { viewer, restStore: store } as never,
     );
     return resultResponse(route, result as ExecutionResult);
   }

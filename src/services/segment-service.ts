@@ -63,7 +63,8 @@ export class SegmentService {
     return segment;
   }
 
-  async list(store: Store, query: ListQuery<SegmentListField>) {
+  /** `selection`: what else to load with each segment (`{ include }`), e.g. what a GraphQL query selects. */
+  async list(store: Store, query: ListQuery<SegmentListField>, selection: { include?: Prisma.SegmentInclude } = {}) {
     const errors: FieldError[] = [];
     const { skip, take } = checkPaging(query, errors);
     if (errors.length) throw new ValidationFailed(errors);
@@ -76,7 +77,7 @@ export class SegmentService {
       { id: 'asc' },
     ];
     const [items, all, filtered] = await Promise.all([
-      this.prisma.segment.findMany({ where, orderBy, skip, take }),
+      this.prisma.segment.findMany({ where, orderBy, skip, take, ...selection }),
       this.prisma.segment.count({ where: base }),
       query.filters?.length ? this.prisma.segment.count({ where }) : undefined,
     ]);

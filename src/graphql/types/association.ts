@@ -2,7 +2,7 @@ import { NotFound, ValidationFailed } from '../../errors.ts';
 import { ASSOCIATION_RESOURCES, additionalData, type TargetingResource } from '../../services/association-service.ts';
 import type { Segment } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
+import { managedStore, type Context } from '../context.ts';
 import { SegmentType } from './segment.ts';
 
 /** Campaigns, rewards and achievements: what targets segments (DOMAIN.md section 8). */
@@ -76,7 +76,7 @@ for (const [field, resource, type] of [
   );
 }
 
-const store = (ctx: Context, storeCode: string) => ctx.services.stores.requireManaged(ctx.viewer, storeCode);
+const store = managedStore;
 
 builder.queryFields((t) => ({
   segmentAssociations: t.field({

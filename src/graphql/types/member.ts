@@ -3,7 +3,7 @@ import type { FilterOperator, ListFilter } from '../../services/list-query.ts';
 import { SEGMENT_MEMBER_ORDER_FIELDS, type SegmentMemberField } from '../../services/member-service.ts';
 import type { Member } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
+import { managedStore } from '../context.ts';
 import { LabelInput, LabelType, enums } from './criterion.ts';
 import { ListTotal, SegmentType, SortDirection, StringFilter, upperSnake } from './segment.ts';
 
@@ -42,8 +42,8 @@ export const MemberType = builder.prismaObject('Member', {
     segments: t.field({
       type: [SegmentType],
       description: 'The segments the member currently belongs to.',
-      select: { segments: { select: { segment: true }, orderBy: { joinedAt: 'asc' } } },
-      resolve: (m) => m.segments.map((membership) => membership.segment),
+      // By id through per-request loaders (see loaders.ts): shared rows, not one per membership.
+      resolve: (m, _, ctx) => ctx.loaders.segmentsOfMember.load(m.id),
     }),
   }),
 });
@@ -54,14 +54,10 @@ builder.prismaObjectField('Segment', 'members', (t) =>
     description: 'The first members of the segment, in the order they joined. Use `segmentMembers` to page and filter.',
     args: { first: t.arg.int({ defaultValue: 20, description: '1..100' }) },
     complexity: (args) => ({ field: 1, multiplier: Math.min(args.first ?? 20, 100) }),
-    select: (args) => ({
-      members: {
-        take: Math.max(1, Math.min(args.first ?? 20, 100)),
-        orderBy: [{ joinedAt: 'asc' }, { memberId: 'asc' }],
-        select: { member: true },
-      },
-    }),
-    resolve: (segment) => segment.members.map((membership) => membership.member),
+    // Through per-request loaders (see loaders.ts): at most `first` memberships read per segment,
+    // and each member's row loaded once however many of the page's segments it is in.
+    resolve: (segment, args, ctx) =>
+      ctx.loaders.firstMembers.load({ segmentId: segment.id, first: Math.max(1, Math.min(args.first ?? 20, 100)) }),
   }),
 );
 
@@ -166,7 +162,7 @@ function toRecord(input: Record<string, unknown>): Record<string, unknown> {
   );
 }
 
-const store = (ctx: Context, storeCode: string) => ctx.services.stores.requireManaged(ctx.viewer, storeCode);
+const store = managedStore;
 const found = () => ({ types: [NotFound], directResult: true as const });
 const checked = () => ({ types: [ValidationFailed, NotFound], directResult: true as const });
 

@@ -1,9 +1,11 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import { graphqlInputToFlat } from '../../criteria/codec.ts';
 import { NotFound, ValidationFailed } from '../../errors.ts';
 import type { ListFilter, FilterOperator } from '../../services/list-query.ts';
 import { SEGMENT_LIST_FIELDS, type SegmentListField } from '../../services/segment-service.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import type { Context } from '../context.ts';
+import { managedStore } from '../context.ts';
 import { CriterionInput, CriterionInterface } from './criterion.ts';
 
 export const SegmentType = builder.prismaObject('Segment', {
@@ -160,7 +162,7 @@ const DeletedSegment = builder.simpleObject('DeletedSegment', {
   fields: (t) => ({ segmentId: t.id() }),
 });
 
-const store = (ctx: Context, storeCode: string) => ctx.services.stores.requireManaged(ctx.viewer, storeCode);
+const store = managedStore;
 const found = () => ({ types: [NotFound], directResult: true as const });
 const checked = () => ({ types: [ValidationFailed, NotFound], directResult: true as const });
 
@@ -182,13 +184,21 @@ builder.queryFields((t) => ({
       page: t.arg.int({ description: 'From 1; default 1.' }),
       itemsOnPage: t.arg.int({ description: '1..50; default 10.' }),
     },
-    resolve: async (_, args, ctx) =>
-      ctx.services.segments.list(await store(ctx, args.storeCode), {
-        page: args.page ?? undefined,
-        itemsOnPage: args.itemsOnPage ?? undefined,
-        orderBy: args.orderBy ?? undefined,
-        filters: toFilters(args.filter as Record<string, unknown>),
-      }),
+    resolve: async (_, args, ctx, info) => {
+      // The relations the query selects on the items (parts and their criteria) come with the
+      // page, in the same statement batch, rather than through a re-fetch of every segment.
+      const selection = queryFromInfo({ context: ctx, info, typeName: 'Segment', path: [{ name: 'items', type: 'SegmentPage' }] });
+      return ctx.services.segments.list(
+        await store(ctx, args.storeCode),
+        {
+          page: args.page ?? undefined,
+          itemsOnPage: args.itemsOnPage ?? undefined,
+          orderBy: args.orderBy ?? undefined,
+          filters: toFilters(args.filter as Record<string, unknown>),
+        },
+        selection as { include?: Prisma.SegmentInclude },
+      );
+    },
   }),
 }));
 
