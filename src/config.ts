@@ -32,7 +32,11 @@ export interface AppConfig {
   jobSweepSeconds: number;
   /** Whether this instance runs jobs (an instance may only serve requests). */
   runJobs: boolean;
-  /** Members evaluated per step of a recalculation (one RUNNING progress event per step). */
+  /**
+   * Members evaluated per step of a recalculation (one RUNNING progress event per step). A step
+   * costs about a scan of Member and MemberStats, so steps are large: see DEFAULT_CHUNK_SIZE in
+   * src/services/recalculation-service.ts.
+   */
   recalculationChunkSize: number;
 }
 
@@ -63,7 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobLeaseSeconds: Number(env.JOB_LEASE_SECONDS || 30),
     jobSweepSeconds: Number(env.JOB_SWEEP_SECONDS || 5),
     runJobs: env.RUN_JOBS !== 'false',
-    recalculationChunkSize: positiveInteger(env, 'RECALCULATION_CHUNK_SIZE', 50_000),
+    recalculationChunkSize: positiveInteger(env, 'RECALCULATION_CHUNK_SIZE', 1_000_000),
   };
 }
 

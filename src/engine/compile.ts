@@ -47,14 +47,37 @@ export function segmentConditionSql(parts: StoredPart[], env: EvalEnv): Prisma.S
   );
 }
 
+export interface CompileOptions {
+  /**
+   * Only members with `after < id <= upTo` (either bound optional): one step of a chunked
+   * evaluation. The range is applied to the aggregates' join too, so a small step reads only its
+   * own slice of both tables (by their primary keys) instead of all of MemberStats.
+   */
+  range?: { after?: string; upTo?: string };
+  /**
+   * Also return each matched member's lifetime purchase count (`purchases`) and lifetime
+   * amount (`amount`), read from the aggregates the statement joins anyway.
+   */
+  withAggregates?: boolean;
+}
+
 /**
  * ONE parameterised statement returning the ids (`memberId`) of the store's active members the
  * segment matches. Values travel as bound parameters only. Usable as a subquery.
  */
-export function compileSegment(storeId: string, parts: StoredPart[], env: EvalEnv): Prisma.Sql {
-  return Prisma.sql`SELECT m."id" AS "memberId"
-    FROM "Member" m LEFT JOIN "MemberStats" s ON s."memberId" = m."id"
-    WHERE m."storeId" = ${storeId}::uuid AND m."active" AND (${segmentConditionSql(parts, env)})`;
+export function compileSegment(storeId: string, parts: StoredPart[], env: EvalEnv, options: CompileOptions = {}): Prisma.Sql {
+  const { after, upTo } = options.range ?? {};
+  const rangeOf = (column: Prisma.Sql) =>
+    Prisma.sql`${after === undefined ? Prisma.empty : Prisma.sql` AND ${column} > ${after}::uuid`}${
+      upTo === undefined ? Prisma.empty : Prisma.sql` AND ${column} <= ${upTo}::uuid`
+    }`;
+  const aggregates = options.withAggregates
+    ? Prisma.sql`, COALESCE(s."purchaseCount", 0) AS "purchases",
+      GREATEST(0, COALESCE(s."sellAmount", 0) - COALESCE(s."returnAmount", 0)) AS "amount"`
+    : Prisma.empty;
+  return Prisma.sql`SELECT m."id" AS "memberId"${aggregates}
+    FROM "Member" m LEFT JOIN "MemberStats" s ON s."memberId" = m."id"${rangeOf(Prisma.sql`s."memberId"`)}
+    WHERE m."storeId" = ${storeId}::uuid AND m."active"${rangeOf(Prisma.sql`m."id"`)} AND (${segmentConditionSql(parts, env)})`;
 }
 
 /** Runs the compiled statement; the ids come back sorted. For tests and diagnostics. */

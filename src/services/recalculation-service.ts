@@ -1,4 +1,4 @@
-import { evaluationEnv } from '../criteria/definitions.ts';
+import { evaluationEnv, type EvalEnv } from '../criteria/definitions.ts';
 import { dec, ratioHalfUp2 } from '../criteria/decimal.ts';
 import { isUuid } from '../criteria/params.ts';
 import { compileSegment, type StoredPart } from '../engine/compile.ts';
@@ -34,9 +34,27 @@ export interface RecalculationOptions {
   now?: () => Date;
   /** Upper bound on one run, in milliseconds (Prisma's interactive transaction timeout). */
   timeoutMs?: number;
-  /** Members evaluated per progress step. */
+  /** Members evaluated per progress step (default DEFAULT_CHUNK_SIZE). */
   chunkSize?: number;
 }
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Memory per sort or hash of a recalculation's statements (SET LOCAL, for its transaction only):
+ * joins of a whole store's members and aggregates then stay in memory instead of spilling to
+ * disk in batches (PostgreSQL's default is 4MB).
+ */
+export const RECALCULATION_WORK_MEM = '64MB';
+
+/**
+ * Members evaluated per step when not configured (RecalculationOptions.chunkSize). Each step
+ * reads its slice of Member and MemberStats by id, and ids are in no physical order, so a step
+ * costs about as much as a scan of those tables: steps must be few and large. A store of up to
+ * a million members is evaluated in one statement (progress then goes from 0 to all at once;
+ * the jobs' heartbeat still reports RUNNING every second).
+ */
+export const DEFAULT_CHUNK_SIZE = 1_000_000;
 
 interface Totals {
   members: string;
@@ -63,7 +81,7 @@ export class RecalculationService {
   ) {
     this.clock = options.now ?? (() => new Date());
     this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
-    this.chunkSize = options.chunkSize ?? 50_000;
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   }
 
   /**
@@ -103,54 +121,64 @@ export class RecalculationService {
         }
 
         const env = evaluationEnv(runAt, store.timezone);
-        const matched = compileSegment(store.id, parts as StoredPart[], env);
-        // Evaluate in chunks of members (by id) into a scratch table, reporting progress after
-        // each; then swap the membership in one statement. All inside this transaction, so
-        // readers keep seeing the old membership until it commits.
-        await tx.$executeRaw`CREATE TEMP TABLE IF NOT EXISTS recalc_matched ("memberId" uuid PRIMARY KEY) ON COMMIT DROP`;
-        await tx.$executeRaw`TRUNCATE recalc_matched`;
+        const storeParts = parts as StoredPart[];
+        // Evaluate in chunks of members (by id), reporting progress after each. A chunk's
+        // statement compares the members it matches with the segment's current members in the
+        // same id range, in the same pass, and keeps one row in a scratch table: who joins, who
+        // leaves, and the totals of the members matched (count, lifetime purchases and amount,
+        // read from the aggregates the statement joins anyway). Then one statement applies the
+        // differences. All inside this transaction: readers see the old membership until it commits.
+        await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${RECALCULATION_WORK_MEM}'`);
+        await tx.$executeRaw`DROP TABLE IF EXISTS pg_temp.recalc_changes`;
         const [{ total }] = await tx.$queryRaw<{ total: number }[]>`
           SELECT count(*)::int AS total FROM "Member" WHERE "storeId" = ${store.id}::uuid AND "active"`;
         let processed = 0;
-        let after = '00000000-0000-0000-0000-000000000000';
+        let after: string | undefined;
         options.onProgress?.(0, total);
         for (;;) {
-          const [boundary] = await tx.$queryRaw<{ id: string }[]>`
-            SELECT "id"::text FROM "Member" WHERE "storeId" = ${store.id}::uuid AND "active" AND "id" > ${after}::uuid
-            ORDER BY "id" OFFSET ${this.chunkSize - 1} LIMIT 1`;
-          const upTo = boundary
-            ? Prisma.sql`AND x."memberId" <= ${boundary.id}::uuid`
-            : Prisma.empty;
-          await tx.$executeRaw`INSERT INTO recalc_matched ("memberId")
-            SELECT x."memberId" FROM (${matched}) x WHERE x."memberId" > ${after}::uuid ${upTo}`;
+          // The chunk's last id (an index-only scan of Member's (storeId, active, id) index).
+          // A store that fits in one chunk is evaluated in one statement, without bounds.
+          const [boundary] =
+            total > processed + this.chunkSize
+              ? await tx.$queryRaw<{ id: string }[]>`
+                  SELECT m."id"::text AS "id" FROM "Member" m
+                  WHERE m."storeId" = ${store.id}::uuid AND m."active" AND m."id" > ${after ?? NIL_UUID}::uuid
+                  ORDER BY m."id" OFFSET ${this.chunkSize - 1} LIMIT 1`
+              : [];
+          const changes = chunkChangesSql(segment.id, store.id, storeParts, env, { after, upTo: boundary?.id });
+          // The first chunk creates the table (CREATE TABLE AS may scan in parallel, INSERT may not).
+          if (processed === 0) await tx.$executeRaw`CREATE TEMP TABLE recalc_changes ON COMMIT DROP AS ${changes}`;
+          else await tx.$executeRaw`INSERT INTO recalc_changes ${changes}`;
           processed = boundary ? processed + this.chunkSize : total;
           options.onProgress?.(processed, total);
           if (!boundary) break;
           after = boundary.id;
         }
-        const changes = options.collectChanges
+        const collected = options.collectChanges
           ? Prisma.sql`, (SELECT COALESCE(array_agg(id::text), '{}') FROM added) AS "joined",
                          (SELECT COALESCE(array_agg(id::text), '{}') FROM removed) AS "left"`
           : Prisma.empty;
-        // Drop leavers, add newcomers (stayers' rows are untouched), and total the new member
-        // set's lifetime aggregates.
+        // Leavers are dropped and newcomers added (stayers' rows are untouched); the chunks'
+        // totals are summed.
         const [totals] = await tx.$queryRaw<(Totals & { joined?: string[]; left?: string[] })[]>(Prisma.sql`
           WITH removed AS (
-            DELETE FROM "SegmentMember" sm WHERE sm."segmentId" = ${segment.id}::uuid
-              AND NOT EXISTS (SELECT 1 FROM recalc_matched x WHERE x."memberId" = sm."memberId")
+            DELETE FROM "SegmentMember" sm
+            WHERE sm."segmentId" = ${segment.id}::uuid
+              AND sm."memberId" = ANY(ARRAY(SELECT unnest(x."leaving") FROM recalc_changes x))
             RETURNING sm."memberId" AS id),
           added AS (
             INSERT INTO "SegmentMember" ("segmentId", "memberId", "joinedAt")
-            SELECT ${segment.id}::uuid, x."memberId", ${runAt.toISOString()}::timestamptz FROM recalc_matched x
+            SELECT ${segment.id}::uuid, j.id, ${runAt.toISOString()}::timestamptz FROM recalc_changes x, unnest(x."joining") j(id)
+            ORDER BY j.id
             ON CONFLICT ("segmentId", "memberId") DO NOTHING
             RETURNING "memberId" AS id)
-          SELECT count(*)::text AS "members",
-                 COALESCE(sum(COALESCE(s."purchaseCount", 0)), 0)::text AS "purchases",
-                 COALESCE(sum(GREATEST(0, COALESCE(s."sellAmount", 0) - COALESCE(s."returnAmount", 0))), 0)::text AS "amount",
+          SELECT COALESCE(sum(x."members"), 0)::text AS "members",
+                 COALESCE(sum(x."purchases"), 0)::text AS "purchases",
+                 COALESCE(sum(x."amount"), 0)::text AS "amount",
                  (SELECT count(*) FROM added)::text AS "added",
                  (SELECT count(*) FROM removed)::text AS "removed"
-                 ${changes}
-          FROM recalc_matched x LEFT JOIN "MemberStats" s ON s."memberId" = x."memberId"`);
+                 ${collected}
+          FROM recalc_changes x`);
 
         const members = dec(totals.members);
         const purchases = dec(totals.purchases);
@@ -180,6 +208,32 @@ export class RecalculationService {
       { timeout: this.timeoutMs, maxWait: 60_000 },
     );
   }
+}
+
+/**
+ * One step of a recalculation: the members of `range` (by id) the segment matches, compared in
+ * the same pass with its current members in that range. Returns one row: the totals of the
+ * members matched (`members`, lifetime `purchases` and `amount`), and the ids of those who join
+ * (`joining`) and leave (`leaving`), as arrays (null when none).
+ */
+export function chunkChangesSql(
+  segmentId: string,
+  storeId: string,
+  parts: StoredPart[],
+  env: EvalEnv,
+  range: { after?: string; upTo?: string } = {},
+): Prisma.Sql {
+  const matched = compileSegment(storeId, parts, env, { range, withAggregates: true });
+  const inRange = Prisma.sql`${range.after === undefined ? Prisma.empty : Prisma.sql` AND "memberId" > ${range.after}::uuid`}${
+    range.upTo === undefined ? Prisma.empty : Prisma.sql` AND "memberId" <= ${range.upTo}::uuid`
+  }`;
+  return Prisma.sql`
+    SELECT count(x."memberId") AS "members", sum(x."purchases") AS "purchases", sum(x."amount") AS "amount",
+           array_agg(x."memberId") FILTER (WHERE c."memberId" IS NULL) AS "joining",
+           array_agg(c."memberId") FILTER (WHERE x."memberId" IS NULL) AS "leaving"
+    FROM (${matched}) x
+    FULL JOIN (SELECT "memberId" FROM "SegmentMember" WHERE "segmentId" = ${segmentId}::uuid${inRange}) c
+      ON c."memberId" = x."memberId"`;
 }
 
 function statisticsOf(segment: Segment): SegmentStatistics {

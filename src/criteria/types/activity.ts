@@ -16,7 +16,7 @@ import {
   norm,
   progressDec,
   progressParam,
-  rangeSql,
+  subqueryRangeSql,
   sql,
   textParam,
   todayNumber,
@@ -84,7 +84,7 @@ export const achievementCompletionCount = define<{ achievementId: string; minCou
   params: [uuidParam('achievementId'), intParam('minCount', 0), intParam('maxCount', 0, { optional: true })],
   ranges: [['minCount', 'maxCount']],
   sql: (p) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(SELECT count(*) FROM "AchievementCompletion" a WHERE a."achievementId" = ${p.achievementId}::uuid
         AND a."customerId" = m."id" AND a."storeId" = m."storeId")`,
       p.minCount,
@@ -112,7 +112,7 @@ export const achievementRuleProgress = define<{
   ],
   ranges: [['minProgress', 'maxProgress']],
   sql: (p, env) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(SELECT COALESCE(sum(a."value"), 0) FROM "AchievementProgress" a WHERE a."achievementId" = ${p.achievementId}::uuid
         AND a."ruleId" = ${p.ruleId}::uuid AND a."customerId" = m."id" AND a."storeId" = m."storeId"
         ${p.days === undefined ? sql`` : sql`AND ${inLastDaysSql(sql`a."recordedAt"`, p.days, env)}`})`,
@@ -136,7 +136,7 @@ export const challengeCampaignCompletionCount = define<{ challengeId: string; mi
   params: [uuidParam('challengeId'), intParam('minCount', 0), intParam('maxCount', 0, { optional: true })],
   ranges: [['minCount', 'maxCount']],
   sql: (p) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(SELECT count(*) FROM "ChallengeCompletion" c WHERE c."challengeId" = ${p.challengeId}::uuid
         AND c."customerId" = m."id" AND c."storeId" = m."storeId")`,
       p.minCount,
@@ -157,7 +157,7 @@ export const challengeCampaignMilestoneProgress = define<{
   params: [uuidParam('challengeId'), uuidParam('milestoneId'), progressParam('minProgress'), progressParam('maxProgress', true)],
   ranges: [['minProgress', 'maxProgress']],
   sql: (p) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(SELECT COALESCE(sum(c."value"), 0) FROM "MilestoneProgress" c WHERE c."challengeId" = ${p.challengeId}::uuid
         AND c."milestoneId" = ${p.milestoneId}::uuid AND c."customerId" = m."id" AND c."storeId" = m."storeId")`,
       p.minProgress,

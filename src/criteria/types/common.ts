@@ -166,6 +166,30 @@ export function rangeSql(value: Sql, from: number | undefined, to: number | unde
   return bounds.length ? Prisma.join(bounds, ' AND ') : sql`TRUE`;
 }
 
+/**
+ * `value` in [from, to] where `value` is a subquery: it is computed once. (`rangeSql` repeats
+ * the expression in both comparisons, and PostgreSQL then runs the subquery a second time for
+ * every member that passes the lower bound.)
+ */
+export function subqueryRangeSql(value: Sql, from: number | undefined, to: number | undefined): Sql {
+  if (from === undefined || to === undefined) return rangeSql(value, from, to);
+  // OFFSET 0 keeps the inner SELECT from being merged into the outer one (which would repeat
+  // the subquery again).
+  return sql`(SELECT ${rangeSql(sql`r.v`, from, to)} FROM (SELECT ${value} AS v OFFSET 0) r)`;
+}
+
+/**
+ * `value` in [from, to] for integer bounds (counts): compared as integers, so an integer
+ * `value` is not converted to numeric row by row. Bounds are 32-bit (GraphQL's Int).
+ */
+export function intRangeSql(value: Sql, from: number | undefined, to: number | undefined): Sql {
+  const bounds = [
+    ...(from === undefined ? [] : [sql`${value} >= ${intSql(from)}`]),
+    ...(to === undefined ? [] : [sql`${value} <= ${intSql(to)}`]),
+  ];
+  return bounds.length ? Prisma.join(bounds, ' AND ') : sql`TRUE`;
+}
+
 /** Lifetime purchase count, from the aggregates row (absent: 0). */
 export const PURCHASE_COUNT = sql`COALESCE(s."purchaseCount", 0)`;
 /** Lifetime amount = max(0, sells - returns), from the aggregates row (absent: 0). */

@@ -21,6 +21,7 @@ import {
   inLastDays,
   inLastDaysSql,
   inRange,
+  intRangeSql,
   instantParam,
   instantSql,
   intParam,
@@ -37,6 +38,7 @@ import {
   purchaseExistsSql,
   purchasesOf,
   rangeSql,
+  subqueryRangeSql,
   signedAmount,
   sql,
   textArraySql,
@@ -111,7 +113,7 @@ export const transactionCount = define<{ min: number; max: number }>({
   description: 'Lifetime purchase count in [min, max] (min 0 matches members with none).',
   params: [intParam('min', 0), intParam('max', 0)],
   ranges: [['min', 'max']],
-  sql: (p) => rangeSql(PURCHASE_COUNT, p.min, p.max),
+  sql: (p) => intRangeSql(PURCHASE_COUNT, p.min, p.max),
   matches: (p, member) => inRange(dec(purchasesOf(member).length), p.min, p.max),
 });
 
@@ -263,7 +265,7 @@ export const transactionAmountInPeriod = define<Amounts & { fromDate: string; to
   params: [instantParam('fromDate'), instantParam('toDate'), amountParam('fromAmount'), amountParam('toAmount')],
   ranges: [dateRange, amountRange],
   sql: (p) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(SELECT COALESCE(sum(${SIGNED_VALUE}), 0) FROM ${MEMBER_TRANSACTIONS}
         AND t."purchasedAt" BETWEEN ${instantSql(p.fromDate)} AND ${instantSql(p.toDate)})`,
       p.fromAmount,
@@ -279,7 +281,7 @@ export const transactionCountInPeriod = define<{ fromDate: string; toDate: strin
   params: [instantParam('fromDate'), instantParam('toDate'), intParam('min', 0), intParam('max', 0)],
   ranges: [dateRange, ['min', 'max']],
   sql: (p) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(SELECT count(*) FROM ${MEMBER_TRANSACTIONS} AND t."documentType" = 'sell'
         AND t."purchasedAt" BETWEEN ${instantSql(p.fromDate)} AND ${instantSql(p.toDate)})`,
       p.min,
@@ -305,7 +307,7 @@ export const transactionAmountInLastNDays = define<Amounts & { days: number }>({
   ranges: [amountRange],
   // The full days come from MemberDailyAmount; only today's transactions (up to now) are read.
   sql: (p, env) =>
-    rangeSql(
+    subqueryRangeSql(
       sql`(COALESCE((SELECT sum(d."amount") FROM "MemberDailyAmount" d WHERE d."memberId" = m."id"
             AND d."day" BETWEEN ${daysAgoSql(p.days, env)} AND ${daysAgoSql(1, env)}), 0)
          + (SELECT COALESCE(sum(${SIGNED_VALUE}), 0) FROM ${MEMBER_TRANSACTIONS}

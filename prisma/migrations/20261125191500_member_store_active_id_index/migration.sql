@@ -1,0 +1,6 @@
+-- DropIndex
+DROP INDEX "Member_storeId_active_idx";
+
+-- CreateIndex
+CREATE INDEX "Member_storeId_active_id_idx" ON "Member"("storeId", "active", "id");
+
