@@ -100,5 +100,27 @@ describeEachDatabase('criterion references', (kind) => {
     expect(response.status).toBe(200);
     const read = await t.request('GET', `/api/DEFAULT/segment/${response.body.segmentId}`, { token });
     expect(read.body.parts[0].criteria[0].customers).toEqual([ALICE]);
+    // The rows that matched nobody are reported back with the criterion.
+    expect(read.body.parts[0].criteria[0].unresolved).toEqual(['nobody@example.com']);
+
+    const graphql = await t.graphql(
+      `query ($id: ID!) { segment(storeCode: "DEFAULT", segmentId: $id) {
+        ... on Segment { parts { criteria { ... on CustomerCsvListCriterion { customers unresolved } } } } } }`,
+      { id: response.body.segmentId },
+      token,
+    );
+    expect(graphql.body.errors).toBeUndefined();
+    expect(graphql.body.data.segment.parts[0].criteria[0]).toEqual({ customers: [ALICE], unresolved: ['nobody@example.com'] });
+
+    // A client that sends the criterion back as it read it (GET then PUT) is not refused for the
+    // reported field, and a list where every row matches reports nothing.
+    const roundTrip = await t.request('PUT', `/api/DEFAULT/segment/${response.body.segmentId}`, {
+      token,
+      body: { segment: { name: read.body.name, parts: [{ criteria: [{ ...read.body.parts[0].criteria[0], customers: ['CARD-1'] }] }] } },
+    });
+    expect(roundTrip.body).toEqual({ segmentId: response.body.segmentId });
+    const reread = await t.request('GET', `/api/DEFAULT/segment/${response.body.segmentId}`, { token });
+    expect(reread.body.parts[0].criteria[0].customers).toEqual([ALICE]);
+    expect(reread.body.parts[0].criteria[0]).not.toHaveProperty('unresolved');
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { criterionDefinitions } from '../src/criteria/definitions.ts';
-import { graphqlTypeName } from '../src/criteria/codec.ts';
+import { graphqlTypeName, outputParams } from '../src/criteria/codec.ts';
 import { printSortedSchema, schema } from '../src/graphql/schema.ts';
 
 describe('schema.graphql', () => {
@@ -10,7 +10,7 @@ describe('schema.graphql', () => {
     expect(committed).toBe(printSortedSchema());
   });
 
-  it('has one object type and one input field per criterion type, with its parameters', () => {
+  it('has one object type and one input field per criterion type, with its parameters and reported facts', () => {
     expect(criterionDefinitions).toHaveLength(39);
     const input = schema.getType('CriterionInput') as import('graphql').GraphQLInputObjectType;
     expect(input.isOneOf).toBe(true);
@@ -19,7 +19,7 @@ describe('schema.graphql', () => {
       const type = schema.getType(graphqlTypeName(definition.type)) as import('graphql').GraphQLObjectType;
       expect(type, definition.type).toBeDefined();
       expect(Object.keys(type.getFields()).sort()).toEqual(
-        ['criterionId', 'type', ...definition.params.map((param) => param.name)].sort(),
+        ['criterionId', 'type', ...outputParams(definition).map((param) => param.name)].sort(),
       );
     }
   });

@@ -1,4 +1,5 @@
-import { camelName, criterionDefinition, criterionDefinitions } from './definitions.ts';
+import { camelName, criterionDefinition, criterionDefinitions, type CriterionDefinition } from './definitions.ts';
+import type { ParamDefinition } from './params.ts';
 
 /**
  * Translations between the flat wire form of a criterion (`{"type": "gender", "genders": ["male"]}`,
@@ -29,6 +30,8 @@ export function flatToGraphqlInput(flat: Record<string, unknown>): Record<string
   const definition = criterionDefinition(String(type));
   if (!definition) throw new Error(`unknown criterion type ${String(type)}`);
   const converted: Record<string, unknown> = { ...params };
+  // What the server reported (e.g. `unresolved`) is output only; a client echoing it is ignored.
+  for (const param of definition.reported ?? []) delete converted[param.name];
   for (const param of definition.params) {
     const value = converted[param.name];
     if (param.kind === 'enum' && typeof value === 'string') converted[param.name] = enumName(value);
@@ -46,7 +49,7 @@ export function graphqlOutputToFlat(output: Record<string, unknown>): Record<str
   for (const [selected, value] of Object.entries(fields)) {
     if (value === null || value === undefined) continue;
     const name = selected.endsWith(OPTIONAL_ALIAS) ? selected.slice(0, -OPTIONAL_ALIAS.length) : selected;
-    const param = definition?.params.find((p) => p.name === name);
+    const param = definition && outputParams(definition).find((p) => p.name === name);
     if (param?.kind === 'enum') flat[name] = enumValue(String(value));
     else if (param?.kind === 'enumList') flat[name] = (value as string[]).map(enumValue);
     else if (param?.kind === 'labelList')
@@ -65,13 +68,18 @@ const OPTIONAL_ALIAS = '_optional';
 /** The GraphQL selection that reads every criterion type's parameters (REST documents use it). */
 export function criterionSelection(): string {
   const fragments = criterionDefinitions.map((definition) => {
-    const fields = definition.params.map((param) => {
+    const fields = outputParams(definition).map((param) => {
       const field = param.kind === 'labelList' ? `${param.name} { key value }` : param.name;
       return param.optional ? `${param.name}${OPTIONAL_ALIAS}: ${field}` : field;
     });
     return `... on ${graphqlTypeName(definition.type)} { ${fields.join(' ')} }`;
   });
   return `criterionId type ${fragments.join(' ')}`;
+}
+
+/** What a criterion of this type shows: its parameters, then what the server reported. */
+export function outputParams(definition: CriterionDefinition): ParamDefinition[] {
+  return [...definition.params, ...(definition.reported ?? [])];
 }
 
 export function graphqlTypeName(type: string): string {

@@ -46,8 +46,9 @@ export function validateCriterion(raw: unknown, path: string, ctx: CheckContext)
     ctx.errors.push(fieldError(joinPath(path, 'criterionId'), 'invalid_format', 'This is not a valid UUID.'));
   }
   const known = new Set(definition.params.map((param) => param.name));
+  const reported = new Set(definition.reported?.map((param) => param.name));
   for (const field of Object.keys(rawParams)) {
-    if (!known.has(field)) ctx.errors.push(unknownField(joinPath(path, field)));
+    if (!known.has(field) && !reported.has(field)) ctx.errors.push(unknownField(joinPath(path, field)));
   }
   const params: Record<string, unknown> = {};
   for (const param of definition.params) {

@@ -14,6 +14,12 @@ export interface CriterionDefinition<P = any> {
   type: string;
   description: string;
   params: ParamDefinition[];
+  /**
+   * Facts the server adds when the segment is saved and returns with the criterion, never read
+   * from a client (a client that sends one back, e.g. a REST GET-then-PUT round trip, has it
+   * ignored): customer_csv_list's `unresolved` rows.
+   */
+  reported?: ParamDefinition[];
   /** Pairs that must satisfy from <= to; a violation is `out_of_range` on the `to` field. */
   ranges?: [from: string, to: string][];
   /** Further checks over the already type-checked parameters. */

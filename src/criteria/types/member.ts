@@ -1,6 +1,6 @@
 import { fieldError } from '../../errors.ts';
 import { Prisma } from '../../generated/prisma/client.ts';
-import { isUuid } from '../params.ts';
+import { isUuid, type ParamDefinition } from '../params.ts';
 import {
   ANNIVERSARY_TYPES,
   GENDERS,
@@ -228,11 +228,17 @@ export const memberCustomFieldValue = define<{ key: string; values: string[] }>(
 /** The entries that are member ids; anything else (not resolved) matches nobody. */
 const memberIds = (customers: string[]) => customers.map((c) => c.trim().toLowerCase()).filter((c) => isUuid(c));
 
-const memberList = (type: 'customer_list' | 'customer_csv_list', description: string, minItems: number) =>
+const memberList = (
+  type: 'customer_list' | 'customer_csv_list',
+  description: string,
+  minItems: number,
+  reported?: ParamDefinition[],
+) =>
   define<{ customers: string[] }>({
     type,
     description,
     params: [textsParam('customers', minItems, 10_000)],
+    reported,
     sql: (p) => sql`m."id" = ANY(${uuidArraySql(memberIds(p.customers))})`,
     matches: (p, member) => memberIds(p.customers).includes(member.id.toLowerCase()),
   });
@@ -242,4 +248,12 @@ export const customerList = memberList(
   'Is one of the listed members (customerId, email, phone or loyalty card number).',
   1,
 );
-export const customerCsvList = memberList('customer_csv_list', 'Is one of the members listed in an uploaded CSV.', 0);
+export const customerCsvList = memberList('customer_csv_list', 'Is one of the members listed in an uploaded CSV.', 0, [
+  {
+    name: 'unresolved',
+    kind: 'stringList',
+    minItems: 0,
+    optional: true,
+    description: 'The rows of the last saved CSV that matched no member (they match nobody; absent when every row matched).',
+  },
+]);

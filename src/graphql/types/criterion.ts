@@ -1,5 +1,5 @@
 import { ANNIVERSARY_TYPES, GENDERS, camelName, criterionDefinitions } from '../../criteria/definitions.ts';
-import { enumName, graphqlTypeName } from '../../criteria/codec.ts';
+import { enumName, graphqlTypeName, outputParams } from '../../criteria/codec.ts';
 import type { ParamDefinition } from '../../criteria/params.ts';
 import type { Criterion } from '../../generated/prisma/client.ts';
 import { builder, type BuilderTypes } from '../builder.ts';
@@ -119,7 +119,7 @@ const inputTypes = criterionDefinitions.map((definition) => {
       description: definition.description,
       interfaces: [CriterionInterface],
       isTypeOf: (criterion) => (criterion as Criterion).type === definition.type,
-      fields: (t) => Object.fromEntries(definition.params.map((param) => [param.name, outputField(t, param)])),
+      fields: (t) => Object.fromEntries(outputParams(definition).map((param) => [param.name, outputField(t, param)])),
     });
   const input = builder.inputType(`${name}Input`, {
     description: definition.description,
