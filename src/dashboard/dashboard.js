@@ -1,19 +1,15 @@
 // @ts-check
 /**
  * Segments dashboard: log in, list a store's segments, recalculate one and follow the run live.
- * Plain ES module, no dependencies. Live updates come from the GraphQL subscriptions
- * `segmentRecalculation` and `segmentMembershipChanged` over Server-Sent Events: the
- * subscription is POSTed to /graphql with `Accept: text/event-stream` and the response body is
- * read as a stream (EventSource cannot send the Authorization header).
+ * Plain ES module; its one dependency is graphql-ws's browser client (the global `graphqlWs`,
+ * served by the service from the npm package). Every segment on screen is followed live through
+ * the GraphQL subscriptions `segmentRecalculation` and `segmentMembershipChanged`, all over one
+ * WebSocket, so the page shows every run: the schedule's, other users' and its own.
  */
 
+/* global graphqlWs */
+
 const PAGE_SIZE = 20;
-/**
- * Browsers open at most 6 HTTP/1.1 connections to one host, and each SSE stream holds one for
- * as long as it is open. A live segment takes two streams, so at most two segments are followed
- * live at once (4 connections), leaving room for queries; further runs wait for a free slot.
- */
-const MAX_LIVE_SEGMENTS = 2;
 
 const STORES = /* GraphQL */ `query DashboardStores { stores { code name } }`;
 
@@ -45,6 +41,10 @@ const PROGRESS = /* GraphQL */ `subscription DashboardProgress($segmentId: ID!) 
   }
 }`;
 
+const SEGMENT = /* GraphQL */ `query DashboardSegment($storeCode: String!, $segmentId: ID!) {
+  segment(storeCode: $storeCode, segmentId: $segmentId) { ... on Segment { segmentId active customersCount calculatedAt } }
+}`;
+
 const MEMBERSHIP = /* GraphQL */ `subscription DashboardMembership($segmentId: ID!) {
   segmentMembershipChanged(segmentId: $segmentId) { jobId batch batches joined left }
 }`;
@@ -58,8 +58,6 @@ const STORE_KEY = 'segments-dashboard.store';
  * @typedef {{ segmentId: string, name?: string, active: boolean, customersCount: number, calculatedAt: string | null }} Segment
  * @typedef {{ jobId: string, status: string, processed?: number | null, total?: number | null, matched?: number | null,
  *   added?: number | null, removed?: number | null, message?: string | null, segment?: Segment | null }} Progress
- * @typedef {{ status: string, processed?: number | null, total?: number | null, matched?: number | null,
- *   added?: number | null, removed?: number | null, message?: string | null, joined: number, left: number, live: boolean }} Run
  */
 
 /** @param {string} id */
@@ -75,6 +73,7 @@ const rowsBody = element('segment-rows');
 const pageInfo = element('page-info');
 const previousPage = /** @type {HTMLButtonElement} */ (element('previous-page'));
 const nextPage = /** @type {HTMLButtonElement} */ (element('next-page'));
+const liveStatus = element('live-status');
 const rowTemplate = /** @type {HTMLTemplateElement} */ (element('segment-row'));
 
 /** @type {Auth | null} */
@@ -85,10 +84,8 @@ let listTicket = 0;
 const segments = new Map();
 /** @type {Map<string, HTMLTableRowElement>} */
 const rows = new Map();
-/** The last run started from this page, per segment (kept across pages and reloads of the list). @type {Map<string, Run>} */
+/** The runs of the segments on screen, as the subscriptions tell them. @type {Map<string, SegmentRuns>} */
 const runs = new Map();
-/** Closes the open streams of this session (on log out). @type {Set<() => void>} */
-const openStreams = new Set();
 
 class SessionEnded extends Error {}
 
@@ -167,72 +164,122 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
-/**
- * A GraphQL subscription over SSE. `ready` resolves once the server has answered (it starts
- * every stream with a comment, sent after the subscription is set up); `done` settles when the
- * stream ends: it rejects on errors, and resolves when the server completes it or on close().
- * @param {string} query @param {Record<string, unknown>} variables @param {(data: any) => void} onData
- */
-function subscribe(query, variables, onData) {
-  const controller = new AbortController();
-  /** @type {() => void} */
-  let markReady = () => {};
-  const answered = new Promise((resolve) => (markReady = () => resolve(undefined)));
-  const close = () => controller.abort();
-  openStreams.add(close);
+// ---------------------------------------------------------------------------------------------
+// Live updates: one graphql-ws WebSocket for the whole page, carrying two subscriptions per
+// segment on screen, so every run is seen (the schedule's, other users', this page's).
 
-  const done = (async () => {
-    const response = await authorizedFetch('/graphql', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify({ query, variables }),
-      signal: controller.signal,
-    });
-    if (!response.headers.get('content-type')?.startsWith('text/event-stream') || !response.body) {
-      const body = await response.json().catch(() => null);
-      throw new Error(body?.errors?.[0]?.message ?? `The live update stream failed (HTTP ${response.status}).`);
-    }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      markReady();
-      buffer += value.replace(/\r\n?/g, '\n');
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const message = parseEvent(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-        if (message.event === 'complete') return;
-        if (message.event !== 'next' || !message.data) continue;
-        const payload = JSON.parse(message.data);
-        if (payload.errors?.length) throw new Error(payload.errors[0].message);
-        onData(payload.data);
-      }
-    }
-  })()
-    .catch((error) => {
-      if (controller.signal.aborted) return; // closed on purpose
-      throw error;
-    })
-    .finally(() => openStreams.delete(close));
+/** @type {import('graphql-ws').Client | null} */
+let live = null;
+/** Why the server last closed the socket (4403: the token was refused at connection). */
+let lastCloseCode = 0;
+/** The subscriptions of the segments on screen: segment id -> unsubscribe functions. @type {Map<string, (() => void)[]>} */
+const following = new Map();
 
-  return { ready: Promise.race([answered, done]), done, close };
+/** Seconds since the epoch at which the access token expires (from its payload), or 0. */
+function tokenExpiry(/** @type {string} */ token) {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof payload.exp === 'number' ? payload.exp : 0;
+  } catch {
+    return 0;
+  }
 }
 
-/** @param {string} block one SSE message: `event:` and `data:` lines; `:` lines are comments */
-function parseEvent(block) {
-  let event = 'message';
-  const data = [];
-  for (const line of block.split('\n')) {
-    if (!line || line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
+function liveClient() {
+  if (live) return live;
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+  live = graphqlWs.createClient({
+    url,
+    lazy: true,
+    // The token is checked when the socket connects, so a (re)connection sends a fresh one; a
+    // refused token is traded for a new pair once, and the session ends when that fails.
+    connectionParams: async () => {
+      const current = auth;
+      if (!current) throw new SessionEnded();
+      const refused = lastCloseCode === 4403;
+      if (refused || tokenExpiry(current.token) * 1000 < Date.now() + 10_000) {
+        if (!(await refreshTokens()) && refused) {
+          logOut('Your session has expired. Log in again.');
+          throw new SessionEnded();
+        }
+      }
+      lastCloseCode = 0;
+      return { Authorization: `Bearer ${auth?.token}` };
+    },
+    retryAttempts: Infinity,
+    shouldRetry: () => Boolean(auth),
+    on: {
+      connected: () => showLive('Live'),
+      closed: (event) => {
+        lastCloseCode = /** @type {CloseEvent} */ (event)?.code ?? 0;
+        if (auth && following.size) showLive('Reconnecting…');
+      },
+    },
+  });
+  return live;
+}
+
+/** @param {string} text */
+function showLive(text) {
+  liveStatus.textContent = text;
+}
+
+function stopLive() {
+  for (const unsubscribe of [...following.values()].flat()) unsubscribe();
+  following.clear();
+  live?.dispose();
+  live = null;
+  showLive('');
+}
+
+/**
+ * Follows the given segments (the ones on screen) and stops following the others.
+ * @param {string[]} segmentIds
+ */
+function follow(segmentIds) {
+  const wanted = new Set(segmentIds);
+  for (const [segmentId, unsubscribes] of following) {
+    if (wanted.has(segmentId)) continue;
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    following.delete(segmentId);
   }
-  return { event, data: data.join('\n') };
+  const client = liveClient();
+  for (const segmentId of wanted) {
+    if (following.has(segmentId)) continue;
+    /** @param {string} query @param {(data: any) => void} onData */
+    const subscription = (query, onData) =>
+      client.subscribe(
+        { query, variables: { segmentId } },
+        {
+          next: (result) => {
+            if (result.errors?.length) return liveError(segmentId, result.errors[0].message);
+            if (result.data) onData(result.data);
+          },
+          error: (error) => {
+            if (!(error instanceof SessionEnded)) liveError(segmentId, errorMessage(error));
+          },
+          complete: () => {},
+        },
+      );
+    following.set(segmentId, [
+      subscription(PROGRESS, (data) => onProgress(segmentId, data.segmentRecalculation)),
+      subscription(MEMBERSHIP, (data) => onMembership(segmentId, data.segmentMembershipChanged)),
+    ]);
+  }
+}
+
+/** @param {unknown} error */
+function errorMessage(error) {
+  if (error instanceof Error) return error.message;
+  if (Array.isArray(error)) return error[0]?.message ?? 'the server refused the subscription';
+  if (error && typeof error === 'object' && 'code' in error) return `the connection closed (${/** @type {CloseEvent} */ (error).code})`;
+  return String(error);
+}
+
+/** A subscription of the segment failed: the row says so (the runs themselves may well go on). @param {string} segmentId @param {string} message */
+function liveError(segmentId, message) {
+  runsOf(segmentId).error = message;
+  renderRun(segmentId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,7 +310,7 @@ async function showDashboard() {
 
 /** @param {string} [message] */
 function logOut(message) {
-  for (const close of [...openStreams]) close();
+  stopLive();
   setAuth(null);
   sessionStorage.removeItem(STORE_KEY);
   runs.clear();
@@ -301,6 +348,9 @@ async function loadSegments() {
   segments.clear();
   rows.clear();
   rowsBody.replaceChildren(...result.items.map((/** @type {Segment} */ segment) => segmentRow(segment)));
+  // Runs of segments no longer on screen are no longer followed.
+  for (const segmentId of runs.keys()) if (!segments.has(segmentId)) runs.delete(segmentId);
+  follow([...segments.keys()]);
   const count = result.total.filtered;
   listStatus.textContent = count ? `${count} segment${count === 1 ? '' : 's'} in ${storeCode}.` : `Store ${storeCode} has no segments yet.`;
   pageInfo.textContent = `Page ${page} of ${pages}`;
@@ -344,187 +394,193 @@ function fillSegment(row, segment) {
 /** @param {number | null | undefined} value */
 const number = (value) => (value ?? 0).toLocaleString();
 
-/** Draws a segment's run in its row, when the row is on screen. @param {string} segmentId */
+/**
+ * What a row shows: the job of the segment that spoke last. While any job of the segment is under
+ * way (or this page's request is), the segment is busy and its button is disabled.
+ * @param {string} segmentId
+ */
 function renderRun(segmentId) {
   const row = rows.get(segmentId);
   if (!row) return;
-  const run = runs.get(segmentId);
+  const state = runs.get(segmentId);
+  const job = state?.shown ? state.jobs.get(state.shown) : undefined;
   const progress = /** @type {HTMLProgressElement} */ (row.querySelector('progress'));
   const status = /** @type {HTMLElement} */ (row.querySelector('.run-status'));
   const membership = /** @type {HTMLElement} */ (row.querySelector('.membership'));
-  /** @type {HTMLButtonElement} */ (row.querySelector('.recalculate')).disabled = Boolean(run?.live);
-  status.className = `run-status ${run ? run.status.toLowerCase() : ''}`;
-  progress.hidden = !run || !['QUEUED', 'RUNNING', 'COMPLETED'].includes(run.status);
-  if (!run) {
-    status.textContent = '';
-    membership.textContent = '';
-    return;
+  /** @type {HTMLButtonElement} */ (row.querySelector('.recalculate')).disabled = Boolean(state && busy(state));
+  const shownStatus = state?.error ? 'ERROR' : job?.status ?? (state?.requesting ? 'STARTING' : '');
+  status.className = `run-status ${shownStatus.toLowerCase()}`;
+  progress.hidden = !['STARTING', 'QUEUED', 'RUNNING', 'COMPLETED'].includes(shownStatus);
+  membership.textContent = '';
+  switch (shownStatus) {
+    case '':
+      status.textContent = '';
+      return;
+    case 'STARTING':
+      progress.removeAttribute('value');
+      status.textContent = 'Starting…';
+      return;
+    case 'ERROR': // the page lost track of the run (the run itself may well go on)
+      status.textContent = `Live updates stopped: ${state?.error}`;
+      return;
   }
-  switch (run.status) {
-    case 'WAITING':
-      status.textContent = 'Waiting for a free live slot…';
-      break;
-    case 'CONNECTING':
-      status.textContent = 'Connecting…';
-      break;
+  if (!job) return;
+  switch (shownStatus) {
     case 'QUEUED':
       progress.removeAttribute('value'); // indeterminate
       status.textContent = 'QUEUED';
       break;
     case 'RUNNING':
-      if (run.total) {
-        progress.max = run.total;
-        progress.value = run.processed ?? 0;
+      if (job.total) {
+        progress.max = job.total;
+        progress.value = job.processed ?? 0;
       } else progress.removeAttribute('value');
-      status.textContent = `RUNNING ${number(run.processed)} / ${number(run.total)}`;
+      status.textContent = `RUNNING ${number(job.processed)} / ${number(job.total)}`;
       break;
     case 'COMPLETED':
       progress.max = 1;
       progress.value = 1;
-      status.textContent = `COMPLETED: ${number(run.matched)} matched, ${number(run.added)} added, ${number(run.removed)} removed`;
+      status.textContent = `COMPLETED: ${number(job.matched)} matched, ${number(job.added)} added, ${number(job.removed)} removed`;
       break;
     case 'FAILED':
-      status.textContent = `FAILED: ${run.message ?? 'no reason given'}`;
+      status.textContent = `FAILED: ${job.message ?? 'no reason given'}`;
       break;
-    default: // ERROR: the page lost track of the run (the run itself may well go on)
-      status.textContent = `Live updates stopped: ${run.message}`;
   }
-  membership.textContent = run.joined || run.left || run.status === 'COMPLETED' ? `${number(run.joined)} joined, ${number(run.left)} left` : '';
-}
-
-/** @param {string} segmentId @param {Run} run @param {Partial<Run>} changes */
-function updateRun(segmentId, run, changes) {
-  Object.assign(run, changes);
-  if (runs.get(segmentId) === run) renderRun(segmentId);
+  if (job.joined || job.left || shownStatus === 'COMPLETED') membership.textContent = `${number(job.joined)} joined, ${number(job.left)} left`;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Recalculation, followed live
+// Runs, as the subscriptions tell them
 
-let freeSlots = MAX_LIVE_SEGMENTS;
-/** @type {(() => void)[]} */
-const slotWaiters = [];
-function acquireSlot() {
-  if (freeSlots > 0) {
-    freeSlots--;
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => slotWaiters.push(() => resolve(undefined)));
+/**
+ * @typedef {{ status: string, processed?: number | null, total?: number | null, matched?: number | null,
+ *   added?: number | null, removed?: number | null, message?: string | null,
+ *   batches: number | null, seen: Set<number>, joined: number, left: number, heardAt: number }} Job
+ * @typedef {{ jobs: Map<string, Job>, shown: string | null, requesting: boolean, error: string | null }} SegmentRuns
+ */
+
+/** A job has nothing more to say once it ended and its membership batches have all arrived. @param {Job} job */
+function over(job) {
+  if (!TERMINAL.has(job.status)) return false;
+  // No membership event comes for a failed run, nor for one that changed nobody.
+  return job.status === 'FAILED' || !(job.added || job.removed) || (job.batches !== null && job.seen.size >= job.batches);
 }
-function releaseSlot() {
-  const next = slotWaiters.shift();
-  if (next) next();
-  else freeSlots++;
+
+/** @param {SegmentRuns} state */
+const busy = (state) => state.requesting || [...state.jobs.values()].some((job) => !over(job));
+
+/** @param {string} segmentId @returns {SegmentRuns} */
+function runsOf(segmentId) {
+  let state = runs.get(segmentId);
+  if (!state) runs.set(segmentId, (state = { jobs: new Map(), shown: null, requesting: false, error: null }));
+  return state;
+}
+
+/** @param {SegmentRuns} state @param {string} jobId @returns {Job} */
+function jobOf(state, jobId) {
+  let job = state.jobs.get(jobId);
+  if (!job) state.jobs.set(jobId, (job = { status: '', batches: null, seen: new Set(), joined: 0, left: 0, heardAt: Date.now() }));
+  return job;
+}
+
+/** Jobs that ended long ago are forgotten (a segment recalculated every 10 minutes for days). @param {SegmentRuns} state */
+function forgetOldJobs(state) {
+  for (const [jobId, job] of state.jobs) if (jobId !== state.shown && over(job)) state.jobs.delete(jobId);
+}
+
+/** @param {string} segmentId @param {Progress} event */
+function onProgress(segmentId, event) {
+  const state = runsOf(segmentId);
+  const job = jobOf(state, event.jobId);
+  const { status, processed, total, matched, added, removed, message } = event;
+  Object.assign(job, { status, processed, total, matched, added, removed, message, heardAt: Date.now() });
+  // A queued follow-up does not hide the run under way: it is shown once that one has ended.
+  const shown = state.shown ? state.jobs.get(state.shown) : undefined;
+  if (!(status === 'QUEUED' && shown && shown.status === 'RUNNING')) state.shown = event.jobId;
+  state.error = null;
+  if (status === 'COMPLETED' && event.segment) showSegment(segmentId, event.segment);
+  forgetOldJobs(state);
+  renderRun(segmentId);
+}
+
+/** @param {string} segmentId @param {{ jobId: string, batch: number, batches: number, joined: string[], left: string[] }} event */
+function onMembership(segmentId, event) {
+  const state = runsOf(segmentId);
+  const job = jobOf(state, event.jobId);
+  job.batches = event.batches;
+  job.heardAt = Date.now();
+  if (!job.seen.has(event.batch)) {
+    job.seen.add(event.batch);
+    job.joined += event.joined.length;
+    job.left += event.left.length;
+  }
+  renderRun(segmentId);
+}
+
+/** @param {string} segmentId @param {Partial<Segment>} changes */
+function showSegment(segmentId, changes) {
+  const segment = segments.get(segmentId);
+  if (!segment) return;
+  Object.assign(segment, changes);
+  const row = rows.get(segmentId);
+  if (row) fillSegment(row, segment);
 }
 
 /**
- * Opens both subscriptions of the segment, then asks for the recalculation, and follows the job
- * that request queued until it completes or fails and its membership changes have all arrived.
+ * Asks for a recalculation; the subscriptions already open for the row follow the job it
+ * queues (or the run it was merged into).
  * @param {string} segmentId
  */
 async function recalculate(segmentId) {
-  if (runs.get(segmentId)?.live) return;
-  const storeCode = storeSelect.value;
-  /** @type {Run} */
-  const run = { status: 'WAITING', joined: 0, left: 0, live: true };
-  runs.set(segmentId, run);
+  const state = runsOf(segmentId);
+  if (busy(state)) return;
+  Object.assign(state, { requesting: true, error: null });
   renderRun(segmentId);
-  await acquireSlot();
-  if (runs.get(segmentId) !== run) return releaseSlot(); // logged out while waiting
-
-  /** The job our request queued (or merged into); known when the mutation answers. @type {string | undefined} */
-  let jobId;
-  /** Latest progress and membership batches of every job of the segment seen meanwhile. */
-  /** @type {Map<string, Progress>} */
-  const latest = new Map();
-  /** @type {Map<string, { batches: number, seen: Set<number>, joined: number, left: number }>} */
-  const changes = new Map();
-  /** @type {(final: Progress) => void} */
-  let finish = () => {};
-  /** @type {Promise<Progress>} */
-  const finished = new Promise((resolve) => (finish = resolve));
-
-  const show = () => {
-    if (!jobId) return;
-    const progress = latest.get(jobId);
-    const change = changes.get(jobId);
-    if (progress) {
-      const { status, processed, total, matched, added, removed, message } = progress;
-      updateRun(segmentId, run, { status, processed, total, matched, added, removed, message });
-    }
-    if (change) updateRun(segmentId, run, { joined: change.joined, left: change.left });
-    const final = progress && TERMINAL.has(progress.status) ? progress : undefined;
-    // No membership event comes for a run that changed nobody.
-    if (final && (final.status === 'FAILED' || !(final.added || final.removed) || (change && change.seen.size >= change.batches)))
-      finish(final);
-  };
-
-  const progressStream = subscribe(PROGRESS, { segmentId }, (data) => {
-    /** @type {Progress} */
-    const event = data.segmentRecalculation;
-    latest.set(event.jobId, event);
-    if (!jobId) {
-      // Before the request has answered, any event of the segment is news worth showing.
-      const { status, processed, total } = event;
-      updateRun(segmentId, run, { status, processed, total });
-    } else if (event.jobId !== jobId && TERMINAL.has(event.status)) {
-      // Another run of the segment ended: ours may have been merged into it without events.
-      void checkJob();
-    }
-    show();
-  });
-  const membershipStream = subscribe(MEMBERSHIP, { segmentId }, (data) => {
-    const event = data.segmentMembershipChanged;
-    const change = changes.get(event.jobId) ?? { batches: event.batches, seen: new Set(), joined: 0, left: 0 };
-    if (!change.seen.has(event.batch)) {
-      change.seen.add(event.batch);
-      change.joined += event.joined.length;
-      change.left += event.left.length;
-    }
-    changes.set(event.jobId, change);
-    show();
-  });
-
-  const checkJob = async () => {
-    const job = jobId && (await graphql(JOB, { jobId }).catch(() => null))?.recalculationJob;
-    if (job && TERMINAL.has(job.status) && !latest.has(job.id)) {
-      latest.set(job.id, { jobId: job.id, status: job.status, matched: job.matched, added: job.added, removed: job.removed, message: job.error });
-      changes.set(job.id, { batches: 0, seen: new Set(), joined: 0, left: 0 });
-      show();
-    }
-  };
-
-  /** Settles when a stream stops before the run is over. */
-  const streamsEnded = Promise.race([progressStream.done, membershipStream.done]).then(() => {
-    throw new Error('the server closed the stream.');
-  });
-
   try {
-    updateRun(segmentId, run, { status: 'CONNECTING' });
-    await Promise.race([Promise.all([progressStream.ready, membershipStream.ready]), streamsEnded]);
-    const data = await graphql(RECALCULATE, { storeCode, segmentId });
+    const data = await graphql(RECALCULATE, { storeCode: storeSelect.value, segmentId });
     const result = data.recalculateSegment;
     if (result.__typename !== 'RecalculationJob') throw new Error(result.message);
-    jobId = /** @type {string} */ (result.id);
-    if (!latest.has(jobId)) latest.set(jobId, { jobId, status: result.status });
-    show();
-    const final = await Promise.race([finished, streamsEnded]);
-    if (final.status === 'COMPLETED' && final.segment) {
-      const segment = { ...segments.get(segmentId), ...final.segment };
-      if (segments.has(segmentId)) segments.set(segmentId, segment);
-      const row = rows.get(segmentId);
-      if (row) fillSegment(row, segment);
-    }
+    const job = jobOf(state, result.id);
+    job.status ||= result.status; // its own events may have come first
+    if (!state.shown || !state.jobs.get(state.shown) || over(/** @type {Job} */ (state.jobs.get(state.shown)))) state.shown = result.id;
   } catch (error) {
     if (error instanceof SessionEnded) return;
-    updateRun(segmentId, run, { status: 'ERROR', message: error instanceof Error ? error.message : String(error) });
+    state.error = error instanceof Error ? error.message : String(error);
   } finally {
-    progressStream.close();
-    membershipStream.close();
-    releaseSlot();
-    updateRun(segmentId, run, { live: false });
+    state.requesting = false;
+    renderRun(segmentId);
   }
 }
+
+/**
+ * A job that has been silent for a while (a running one reports every second) is asked about
+ * directly: its events may have been published before the subscription was in place, or while
+ * the socket was reconnecting. Joined/left then come from its added/removed counts.
+ */
+const QUIET_MS = 3000;
+async function catchUp() {
+  for (const [segmentId, state] of runs) {
+    for (const [jobId, job] of state.jobs) {
+      if (over(job) || Date.now() - job.heardAt < QUIET_MS) continue;
+      job.heardAt = Date.now();
+      const found = (await graphql(JOB, { jobId }).catch(() => null))?.recalculationJob;
+      if (!found?.status || !TERMINAL.has(found.status) || over(job)) continue;
+      Object.assign(job, { status: found.status, matched: found.matched, added: found.added, removed: found.removed, message: found.error });
+      if (!over(job)) Object.assign(job, { joined: found.added ?? 0, left: found.removed ?? 0, batches: 0 });
+      if (found.status === 'COMPLETED') {
+        const refreshed = (await graphql(SEGMENT, { storeCode: storeSelect.value, segmentId }).catch(() => null))?.segment;
+        if (refreshed?.segmentId) showSegment(segmentId, refreshed);
+      }
+      renderRun(segmentId);
+    }
+  }
+}
+let catchingUp = false;
+setInterval(() => {
+  if (!auth || catchingUp) return;
+  catchingUp = true;
+  void catchUp().finally(() => (catchingUp = false));
+}, 1000);
 
 // ---------------------------------------------------------------------------------------------
 // Wiring

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'graphql-yoga';
 
 /**
  * The live dashboard: three static files under /dashboard, served from this folder as they are
- * (no build step). The page talks to the same service: REST login, GraphQL queries, and
- * subscriptions over SSE on /graphql.
+ * (no build step), and graphql-ws's browser client from its npm package. The page talks to the
+ * same service: REST login, GraphQL queries over HTTP, subscriptions over graphql-ws on /graphql.
  */
 
 interface Asset {
@@ -14,8 +17,8 @@ interface Asset {
   etag: string;
 }
 
-function asset(file: string, type: string): Asset {
-  const body = readFileSync(new URL(file, import.meta.url), 'utf8');
+function asset(file: string | URL, type: string): Asset {
+  const body = readFileSync(typeof file === 'string' ? new URL(file, import.meta.url) : file, 'utf8');
   return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
 }
 
@@ -30,6 +33,12 @@ const SECURITY_HEADERS = {
   'Cache-Control': 'no-cache',
 };
 
+/** graphql-ws ships a browser build (UMD, global `graphqlWs`) beside its modules. */
+function graphqlWsBrowserClient(): URL {
+  const packageJson = createRequire(import.meta.url).resolve('graphql-ws/package.json');
+  return pathToFileURL(path.join(path.dirname(packageJson), 'umd', 'graphql-ws.min.js'));
+}
+
 export function dashboardPlugin(): Plugin {
   const html = asset('index.html', 'text/html; charset=utf-8');
   const assets = new Map<string, Asset>([
@@ -37,6 +46,7 @@ export function dashboardPlugin(): Plugin {
     ['/dashboard/', html],
     ['/dashboard/dashboard.js', asset('dashboard.js', 'text/javascript; charset=utf-8')],
     ['/dashboard/dashboard.css', asset('dashboard.css', 'text/css; charset=utf-8')],
+    ['/dashboard/graphql-ws.js', asset(graphqlWsBrowserClient(), 'text/javascript; charset=utf-8')],
   ]);
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
