@@ -15,6 +15,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import { InProcessDelivery, PgBossDelivery } from './jobs/delivery.ts';
 import { createEvents } from './jobs/events.ts';
+import { useSharedSubscriptionResults } from './graphql/shared-subscription-results.ts';
 import type { Viewer } from './services/auth-service.ts';
 
 /** Per-request server context: the REST layer passes the viewer it already resolved. */
@@ -54,7 +55,13 @@ export async function buildApp(config: AppConfig, options: { database?: Database
       loaders: createLoaders(database.prisma, services),
       events: services.events,
     }),
-    plugins: [...armorPlugins(), restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes }), dashboardPlugin()],
+    plugins: [
+      ...armorPlugins(),
+      restPlugin({ services, bodyLimitBytes: config.bodyLimitBytes }),
+      dashboardPlugin(),
+      // Each subscription event executed once for all subscribers asking the same of it.
+      useSharedSubscriptionResults<Context>({ scope: (ctx) => viewerScope(ctx.viewer) }),
+    ],
   });
 
   return {
@@ -83,6 +90,13 @@ query Segments {
   }
 }
 `;
+
+/** What a subscription's results may depend on besides its document and variables: whose stores. */
+function viewerScope(viewer: Viewer | null): string {
+  if (!viewer) return 'anonymous';
+  if (viewer.kind !== 'admin') return `member:${viewer.memberId}`;
+  return viewer.allStores ? 'admin:all' : `admin:${[...viewer.storeIds].sort().join(',')}`;
+}
 
 /** Redis needs one connection to publish and another one in subscriber mode. */
 function redisConnections(url: string) {

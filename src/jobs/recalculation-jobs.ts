@@ -14,7 +14,17 @@ export interface JobOptions {
   scheduleMs: number;
   /** Members per membership-change event. */
   membershipBatch: number;
+  /** RUNNING counts are published at most this often per run (default PROGRESS_INTERVAL_MS). */
+  progressIntervalMs?: number;
 }
+
+/**
+ * A run reports progress after every chunk; subscribers need far less (a dashboard redraws a bar,
+ * and every event is executed and sent to every subscriber of the segment). So counts are
+ * published at most every 250 ms, the latest one then, and at least every second.
+ */
+export const PROGRESS_INTERVAL_MS = 250;
+const KEEP_ALIVE_MS = 1000;
 
 export const DEFAULT_JOB_OPTIONS: JobOptions = {
   leaseMs: 30_000,
@@ -144,27 +154,28 @@ export class RecalculationJobs {
 
   private async run(job: RecalculationJob) {
     // Marks the start of a run (taken-over runs start again from 0); counts follow.
-    this.publish(job, { status: 'RUNNING', processed: 0, total: 0 });
-    let progress = { processed: 0, total: 0 };
-    // RUNNING at least once a second, and the lease renewed, for as long as the run lasts.
-    const heartbeat = setInterval(() => {
-      this.publish(job, { status: 'RUNNING', ...progress });
+    const progress = new ProgressPublisher(
+      (counts) => this.publish(job, { status: 'RUNNING', ...counts }),
+      this.options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+    );
+    progress.start();
+    // The lease renewed, with the counts so far, for as long as the run lasts.
+    const lease = setInterval(() => {
       void this.prisma.recalculationJob
         .updateMany({
           where: { id: job.id, status: 'RUNNING' },
-          data: { leaseUntil: new Date(Date.now() + this.options.leaseMs), ...progress },
+          data: { leaseUntil: new Date(Date.now() + this.options.leaseMs), ...progress.counts },
         })
         .catch(() => undefined);
     }, 1000);
     try {
       const result = await this.recalculation.recalculate(job.segmentId, {
         collectChanges: true,
-        onProgress: (processed, total) => {
-          progress = { processed, total };
-          this.publish(job, { status: 'RUNNING', processed, total });
-        },
+        onProgress: (processed, total) => progress.report(processed, total),
       });
-      clearInterval(heartbeat);
+      // The last count goes out before COMPLETED.
+      progress.finish();
+      clearInterval(lease);
       await this.prisma.recalculationJob.update({
         where: { id: job.id },
         data: {
@@ -174,14 +185,15 @@ export class RecalculationJobs {
           matched: result.matched,
           added: result.added,
           removed: result.removed,
-          processed: progress.total,
-          total: progress.total,
+          processed: progress.counts.total,
+          total: progress.counts.total,
         },
       });
       this.publish(job, { status: 'COMPLETED', matched: result.matched, added: result.added, removed: result.removed });
       this.publishMembership(job, result.joined ?? [], result.left ?? []);
     } catch (error) {
-      clearInterval(heartbeat);
+      progress.finish();
+      clearInterval(lease);
       const message = error instanceof NotFound ? error.message : 'The recalculation failed; the previous membership is kept.';
       if (!(error instanceof NotFound)) console.error(`recalculation ${job.id} failed`, error);
       await this.prisma.recalculationJob
@@ -256,4 +268,75 @@ export class RecalculationJobs {
  */
 async function lockSegmentJobs(tx: Prisma.TransactionClient, segmentId: string) {
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`recalculation:${segmentId.toLowerCase()}`}, 0))::text`;
+}
+
+interface Counts {
+  processed: number;
+  total: number;
+}
+
+/**
+ * A run's RUNNING events from its progress reports (DOMAIN.md section 5: counts "as often as
+ * useful and at least every second"):
+ * - the start (0 of 0) and the count of members (0 of total) are published at once, as is the
+ *   first count after them;
+ * - later counts at most once per `intervalMs`: a count arriving sooner waits for the end of the
+ *   interval, and is then published as the latest count at that time (counts in between are
+ *   dropped, never reordered);
+ * - when nothing was published for `keepAliveMs`, the latest count is published again;
+ * - finish() publishes the latest count if it was not yet, and stops: so the last RUNNING event
+ *   always carries the final count, before COMPLETED or FAILED.
+ */
+export class ProgressPublisher {
+  private latest: Counts = { processed: 0, total: 0 };
+  private published: Counts | undefined;
+  private lastCountAt = -Infinity;
+  private trailing: NodeJS.Timeout | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly publish: (counts: Counts) => void,
+    private readonly intervalMs: number,
+    private readonly keepAliveMs = KEEP_ALIVE_MS,
+  ) {}
+
+  /** The counts reported last (what the job row records). */
+  get counts(): Counts {
+    return this.latest;
+  }
+
+  /** The start of the run: RUNNING 0 of 0, published at once. */
+  start() {
+    this.emit(this.latest, false);
+  }
+
+  report(processed: number, total: number) {
+    if (this.finished) return;
+    this.latest = { processed, total };
+    if (processed === 0) return this.emit(this.latest, false);
+    if (this.trailing) return; // goes out with the pending publication
+    const wait = this.lastCountAt + this.intervalMs - Date.now();
+    if (wait <= 0) this.emit(this.latest, true);
+    else this.trailing = setTimeout(() => this.emit(this.latest, true), wait);
+  }
+
+  finish() {
+    if (this.finished) return;
+    if (this.published !== this.latest) this.emit(this.latest, true);
+    this.finished = true;
+    clearTimeout(this.trailing);
+    clearTimeout(this.keepAlive);
+  }
+
+  private emit(counts: Counts, counted: boolean) {
+    if (this.finished) return;
+    clearTimeout(this.trailing);
+    this.trailing = undefined;
+    this.published = counts;
+    if (counted) this.lastCountAt = Date.now();
+    this.publish(counts);
+    clearTimeout(this.keepAlive);
+    this.keepAlive = setTimeout(() => this.emit(this.latest, true), this.keepAliveMs);
+  }
 }
