@@ -9,7 +9,7 @@ import { criterionMatches } from '../src/engine/reference.ts';
 import { snapshotsFromRecords } from '../src/engine/reference.ts';
 import type { PrismaClient, Store } from '../src/generated/prisma/client.ts';
 import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '../src/ingest/generator.ts';
-import { INGEST_KINDS, parseRecord } from '../src/ingest/records.ts';
+import { INGEST_KINDS, fastTransaction, ingestRecord, parseRecord } from '../src/ingest/records.ts';
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
@@ -23,7 +23,7 @@ const tx = (n: number) => `0d000000-0000-4000-8000-${String(n).padStart(12, '0')
 const MEMBER_TABLES = [
   'Channel', 'Level', 'TierSet', 'Tier', 'Campaign', 'Reward', 'Achievement', 'Challenge',
   'Member', 'MemberTier', 'MemberLabel', 'MemberCustomField',
-  'Transaction', 'TransactionItem', 'TransactionItemLabel',
+  'Transaction',
   'CustomEvent', 'CampaignCompletion', 'AchievementCompletion', 'AchievementProgress', 'ChallengeCompletion', 'MilestoneProgress',
   'MemberStats', 'MemberChannelStats', 'MemberDailyAmount',
 ];
@@ -279,13 +279,66 @@ describeEachDatabase('ingest', (kind) => {
     await t.app.services.ingest.importRecords(store, [
       record([{ sku: 'A', maker: 'Acme', labels: [{ key: 'Color', value: 'Red' }, { key: 'color', value: 'red ' }] }, { sku: 'B' }]),
     ]);
-    const labels = () => prisma.transactionItemLabel.findMany({ where: { transactionId: tx(30) }, orderBy: [{ position: 'asc' }, { key: 'asc' }] });
-    expect(await labels()).toEqual([{ transactionId: tx(30), position: 0, key: 'color', value: 'red' }]);
+    const facts = () =>
+      prisma.transaction.findUniqueOrThrow({ where: { id: tx(30) }, select: { skus: true, makers: true, itemLabels: true, items: true } });
+    expect(await facts()).toEqual({
+      skus: ['a', 'b'],
+      makers: ['acme'],
+      itemLabels: ['["color","red"]'],
+      items: [
+        { sku: 'A', maker: 'Acme', quantity: 1, grossValue: 0, labels: [{ key: 'Color', value: 'Red' }, { key: 'color', value: 'red' }] },
+        { sku: 'B', quantity: 1, grossValue: 0, labels: [] },
+      ],
+    });
     const summary = await t.app.services.ingest.importRecords(store, [record([{ sku: 'C', labels: [{ key: 'size', value: 'XL' }] }])]);
     expect(summary.errors).toEqual([]);
-    const items = await prisma.transactionItem.findMany({ where: { transactionId: tx(30) }, select: { position: true, sku: true, skuNorm: true } });
-    expect(items).toEqual([{ position: 0, sku: 'C', skuNorm: 'c' }]);
-    expect(await labels()).toEqual([{ transactionId: tx(30), position: 0, key: 'size', value: 'xl' }]);
+    expect(await facts()).toEqual({
+      skus: ['c'],
+      makers: [],
+      itemLabels: ['["size","xl"]'],
+      items: [{ sku: 'C', quantity: 1, grossValue: 0, labels: [{ key: 'size', value: 'XL' }] }],
+    });
+  });
+});
+
+describe('fast transaction parser', () => {
+  const base = {
+    kind: 'transaction', transactionId: 'E52A5DAC-F150-4893-8939-1FFEB1BA0024', customerId: 'b1f184e9-de73-41b4-9da9-a091a7ac754b',
+    documentType: 'sell', purchasedAt: '2024-11-25T14:25:28.303+02:00', channelId: '8b66f1c5-b298-4193-b9df-97b031ee5daf', grossValue: 495.27,
+    items: [{ sku: ' SKU-1 ', name: 'Lite', quantity: 2, grossValue: 192.64, maker: 'Acme ', labels: [{ key: ' Color', value: 'Red ' }] }, { sku: null }],
+  };
+  const item = (change: object) => ({ ...base, items: [{ ...base.items[0], ...change }] });
+  const label = (change: object) => item({ labels: [change] });
+  const without = (key: string) => Object.fromEntries(Object.entries(base).filter(([k]) => k !== key));
+  const variants: unknown[] = [
+    base, without('channelId'), without('items'), without('customerId'), without('grossValue'), without('purchasedAt'),
+    { ...base, channelId: null }, { ...base, customerId: null }, { ...base, customerId: 'nope' }, { ...base, transactionId: 42 },
+    { ...base, documentType: 'SELL' }, { ...base, documentType: 'return' }, { ...base, purchasedAt: '2024-11-25 14:25' },
+    { ...base, purchasedAt: '2024-02-30T10:00:00Z' }, { ...base, purchasedAt: '2024-11-25T14:25:28Z' }, { ...base, grossValue: -1 },
+    { ...base, grossValue: 1.005 }, { ...base, grossValue: '12' }, { ...base, grossValue: 0 }, { ...base, extra: 1 }, { ...base, items: {} },
+    { ...base, items: [] }, { ...base, items: [null] }, { ...base, kind: 'member' }, item({ quantity: -1 }), item({ quantity: 0.5 }),
+    item({ quantity: undefined }), item({ grossValue: undefined }), item({ grossValue: 1.234 }), item({ sku: 5 }), item({ name: null }),
+    item({ maker: undefined }), item({ labels: undefined }), item({ labels: 'x' }), item({ other: true }), label({ key: '  ', value: 'x' }),
+    label({ key: 'a' }), label({ key: 'a', value: 'b', c: 1 }), label({ key: 'a', value: 1 }), label({ key: 'a', value: '' }),
+    JSON.parse('{"kind":"transaction","__proto__":{"x":1},"transactionId":"e52a5dac-f150-4893-8939-1ffeb1ba0024","customerId":null,"documentType":"sell","purchasedAt":"2024-11-25T14:25:28Z","grossValue":1}'),
+    null, [], 'transaction',
+  ];
+
+  it('accepts only what the schema accepts, and returns what the schema returns', () => {
+    const generated = [...generateRecords({ members: 200, seed: 7 })].filter((record) => record.kind === 'transaction');
+    let fast = 0;
+    for (const raw of [...variants, ...generated].map((value) => JSON.parse(JSON.stringify(value ?? null)))) {
+      const parsed = fastTransaction(raw);
+      const reference = ingestRecord.safeParse(raw);
+      if (parsed) {
+        fast++;
+        expect(reference.success).toBe(true);
+        expect(parsed).toStrictEqual(reference.data);
+      }
+      // and is not a slow path for valid transactions.
+      if (reference.success && reference.data.kind === 'transaction') expect(parsed).toBeDefined();
+    }
+    expect(fast).toBeGreaterThan(generated.length);
   });
 });
 

@@ -55,7 +55,18 @@ async function openPostgres(url: string, onQuery?: (sql: string) => void): Promi
     await client.end();
   }
   const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg({ connectionString: url }), ...queryLog(onQuery) }), onQuery);
+  postgresUrls.set(prisma, url);
   return { kind: 'postgresql', prisma, close: () => prisma.$disconnect() };
+}
+
+const postgresUrls = new WeakMap<PrismaClient, string>();
+
+/**
+ * The PostgreSQL server a client opened here talks to (undefined on PGlite): for the few paths
+ * that write through `pg` directly (bulk ingestion), bypassing Prisma's query layer.
+ */
+export function postgresUrlOf(prisma: PrismaClient): string | undefined {
+  return postgresUrls.get(prisma);
 }
 
 export function pgRunner(client: pg.Client): SqlRunner {

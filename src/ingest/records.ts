@@ -6,8 +6,10 @@ import { z } from 'zod';
  * Field names follow DOMAIN.md section 3.
  */
 
-const uuid = z.uuid().transform((id) => id.toLowerCase());
-const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const uuidFormat = z.uuid();
+const instantFormat = z.iso.datetime({ offset: true });
+const uuid = uuidFormat.transform((id) => id.toLowerCase());
+const instant = instantFormat.transform((value) => new Date(value));
 const calendarDate = z.iso.date();
 const amount = z.number().nonnegative().refine((v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6, 'at most 2 decimals');
 const label = z.strictObject({ key: z.string().trim().min(1), value: z.string().trim() });
@@ -118,6 +120,8 @@ export const INGEST_KINDS = ingestRecord.options.map((option) => option.shape.ki
 
 /** Parses one record; returns a readable reason naming the field when it is invalid. */
 export function parseRecord(raw: unknown): { record: IngestRecord } | { error: string } {
+  const fast = fastTransaction(raw);
+  if (fast) return { record: fast };
   const result = ingestRecord.safeParse(raw);
   if (result.success) return { record: result.data };
   const issue = result.error.issues[0];
@@ -125,4 +129,105 @@ export function parseRecord(raw: unknown): { record: IngestRecord } | { error: s
   if (issue.code === 'invalid_union' && issue.path.join('.') === 'kind')
     return { error: `unknown kind; expected one of ${INGEST_KINDS.join(', ')}` };
   return { error: `${where}: ${issue.message}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path for the bulk of a feed: transactions. Zod costs ~7 µs a transaction with items, as
+// much as JSON.parse; this hand-written check accepts only records zod accepts, returns what zod
+// would return, and answers `undefined` for anything else (invalid or unusual: then zod parses
+// it and gives the reason). test/ingest.test.ts compares the two on generated and mutated records.
+
+const patternOf = (schema: z.ZodType): RegExp | undefined => (schema as unknown as { _zod?: { def?: { pattern?: RegExp } } })._zod?.def?.pattern;
+const UUID_PATTERN = patternOf(uuidFormat);
+const INSTANT_PATTERN = patternOf(instantFormat);
+const TRANSACTION_KEYS = new Set(['kind', 'transactionId', 'customerId', 'documentType', 'purchasedAt', 'channelId', 'grossValue', 'items']);
+const ITEM_KEYS = new Set(['sku', 'name', 'quantity', 'grossValue', 'maker', 'labels']);
+
+const isPlain = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+const onlyKeys = (value: Record<string, unknown>, keys: Set<string>) => {
+  for (const key in value) if (!keys.has(key)) return false;
+  return true;
+};
+const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN!.test(value);
+const isAmount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 && Math.abs(Math.round(value * 100) - value * 100) < 1e-6;
+/** `text.nullish()`: absent stays absent, null stays null, a string is trimmed. */
+function optionalText(from: Record<string, unknown>, key: string, to: Record<string, unknown>): boolean {
+  const value = from[key];
+  if (value === undefined) return key in from ? ((to[key] = undefined), true) : true;
+  if (value === null) return (to[key] = null), true;
+  if (typeof value !== 'string') return false;
+  to[key] = value.trim();
+  return true;
+}
+
+function fastLabels(value: unknown): { key: string; value: string }[] | undefined {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return undefined;
+  const labels: { key: string; value: string }[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const label = value[i];
+    if (!isPlain(label) || typeof label.key !== 'string' || typeof label.value !== 'string') return undefined;
+    let count = 0;
+    for (const _ in label) count++;
+    if (count !== 2) return undefined;
+    const key = label.key.trim();
+    if (!key) return undefined;
+    labels[i] = { key, value: label.value.trim() };
+  }
+  return labels;
+}
+
+function fastItem(raw: unknown): RecordOf<'transaction'>['items'][number] | undefined {
+  if (!isPlain(raw) || !onlyKeys(raw, ITEM_KEYS)) return undefined;
+  const item: Record<string, unknown> = {};
+  if (!optionalText(raw, 'sku', item) || !optionalText(raw, 'name', item)) return undefined;
+  const quantity = raw.quantity;
+  if (quantity === undefined) item.quantity = 1;
+  else if (typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0) item.quantity = quantity;
+  else return undefined;
+  const grossValue = raw.grossValue;
+  if (grossValue === undefined) item.grossValue = 0;
+  else if (isAmount(grossValue)) item.grossValue = grossValue;
+  else return undefined;
+  if (!optionalText(raw, 'maker', item)) return undefined;
+  const labels = fastLabels(raw.labels);
+  if (!labels) return undefined;
+  item.labels = labels;
+  return item as RecordOf<'transaction'>['items'][number];
+}
+
+/** A valid transaction record as zod would parse it, or undefined (then zod decides). */
+export function fastTransaction(raw: unknown): RecordOf<'transaction'> | undefined {
+  if (!UUID_PATTERN || !INSTANT_PATTERN || !isPlain(raw) || raw.kind !== 'transaction' || !onlyKeys(raw, TRANSACTION_KEYS))
+    return undefined;
+  const { transactionId, customerId, documentType, purchasedAt, channelId, grossValue } = raw;
+  if (!isUuid(transactionId)) return undefined;
+  if (customerId !== null && !isUuid(customerId)) return undefined;
+  if (documentType !== 'sell' && documentType !== 'return') return undefined;
+  if (typeof purchasedAt !== 'string' || !INSTANT_PATTERN.test(purchasedAt)) return undefined;
+  if (channelId !== undefined && channelId !== null && !isUuid(channelId)) return undefined;
+  if (!isAmount(grossValue)) return undefined;
+  let items: RecordOf<'transaction'>['items'] = [];
+  if (raw.items !== undefined) {
+    if (!Array.isArray(raw.items)) return undefined;
+    items = new Array(raw.items.length);
+    for (let i = 0; i < raw.items.length; i++) {
+      const item = fastItem(raw.items[i]);
+      if (!item) return undefined;
+      items[i] = item;
+    }
+  }
+  const record: Record<string, unknown> = {
+    kind: 'transaction',
+    transactionId: transactionId.toLowerCase(),
+    customerId: customerId === null ? null : (customerId as string).toLowerCase(),
+    documentType,
+    purchasedAt: new Date(purchasedAt),
+  };
+  if ('channelId' in raw) record.channelId = typeof channelId === 'string' ? channelId.toLowerCase() : channelId;
+  record.grossValue = grossValue;
+  record.items = items;
+  return record as RecordOf<'transaction'>;
 }

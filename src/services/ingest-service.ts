@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { hashPassword } from '../auth/passwords.ts';
+import { postgresUrlOf } from '../db/database.ts';
 import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
 import { parseRecord, type IngestKind, type IngestRecord, type RecordOf } from '../ingest/records.ts';
 
@@ -18,7 +20,37 @@ export interface ImportSummary {
   touchedMemberIds: Set<string>;
 }
 
-interface Numbered<R extends IngestRecord = IngestRecord> {
+/**
+ * A transaction as a batch holds it: already in the form its statement sends (validated records
+ * with their item objects are 3-5 times larger; held across a batch they all reach V8's old
+ * generation, which then grows to hundreds of MB between collections).
+ */
+interface EncodedTransaction {
+  kind: 'transaction';
+  transactionId: string;
+  customerId: string | null;
+  /** documentType, purchasedAt, channelId, grossValue, skus, makers, itemLabels (array literals), items (JSON). */
+  columns: (string | null)[];
+}
+
+/** What a batch holds: records as validated, transactions encoded. */
+type Pending = Exclude<IngestRecord, { kind: 'transaction' }> | EncodedTransaction;
+type PendingOf<K extends IngestKind> = Extract<Pending, { kind: K }>;
+
+function encodeTransaction(t: RecordOf<'transaction'>): EncodedTransaction {
+  const facts = itemFacts(t.items);
+  return {
+    kind: 'transaction',
+    transactionId: t.transactionId,
+    customerId: t.customerId,
+    columns: [
+      t.documentType, t.purchasedAt.toISOString(), t.channelId ?? null, t.grossValue.toFixed(2),
+      bindArray(facts.skus) as string, bindArray(facts.makers) as string, bindArray(facts.itemLabels) as string, JSON.stringify(t.items),
+    ],
+  };
+}
+
+interface Numbered<R extends Pending = Pending> {
   line: number;
   record: R;
 }
@@ -40,7 +72,7 @@ const ANALYZED_TABLES = [
   'AchievementCompletion', 'AchievementProgress', 'ChallengeCompletion', 'MilestoneProgress',
 ];
 /** Valid records per write: large enough that per-statement costs vanish, small enough for flat memory. */
-const BATCH_SIZE = 5000;
+const BATCH_SIZE = 2000;
 
 type Tx = Prisma.TransactionClient;
 
@@ -57,7 +89,7 @@ type Column = { name: string; type: string };
  * Table and column names come from this file, never from input.
  */
 async function upsertRows(
-  tx: Tx,
+  tx: Exec,
   table: string,
   columns: Column[],
   rows: unknown[][],
@@ -78,24 +110,68 @@ async function upsertRows(
   const sql = `INSERT INTO "${table}" (${names}) SELECT * FROM unnest(${unnest})
     ON CONFLICT (${key.map((k) => `"${k}"`).join(', ')}) ${conflict} RETURNING "${returning}"::text AS id`;
   const params = columns.map((_, i) => rows.map((row) => row[i]));
-  const result = await query<{ id: string }[]>(tx, sql, ...params);
+  const result = await tx.query<{ id: string }>(sql, params);
   return result.map((row) => row.id);
 }
 
-type Db = Tx | PrismaClient;
+/**
+ * Where the importer's statements go. Array parameters travel as PostgreSQL array literals
+ * built here (`bindArray`): the drivers' own conversion of JS arrays costs several microseconds
+ * an element, which dominated the importer's time in Node.
+ */
+interface Exec {
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `work` in one database transaction on one connection. */
+  transaction<T>(work: (tx: Exec) => Promise<T>): Promise<T>;
+}
+
+/** Through Prisma: PGlite, or any adapter other than @prisma/adapter-pg. */
+function prismaExec(db: Tx | PrismaClient): Exec {
+  return {
+    query: <T>(sql: string, params: unknown[] = []) => db.$queryRawUnsafe<T[]>(sql, ...params.map(bindArray)),
+    transaction: (work) =>
+      '$transaction' in db ? db.$transaction((tx) => work(prismaExec(tx)), TRANSACTION) : work(prismaExec(db)),
+  };
+}
 
 /**
- * Raw statements with array parameters sent as PostgreSQL array literals built here: the
- * driver's own conversion of JS arrays costs several microseconds an element, which dominated
- * the importer's time in Node.
+ * Straight to PostgreSQL through `pg`, beside Prisma's pool. Prisma 7 sends every raw query's
+ * parameters through its query compiler (WebAssembly, whose memory only grows) and parses the
+ * results row by row: with batches of several MB of parameters that cost the importer hundreds
+ * of MB of RSS and much of its time. This pool holds at most two connections and lets them go
+ * when idle.
  */
-function query<T>(db: Db, sql: string, ...params: unknown[]): Promise<T> {
-  return db.$queryRawUnsafe<T>(sql, ...params.map(bindArray));
+function pgExec(pool: pg.Pool, client?: pg.PoolClient): Exec {
+  return {
+    query: async <T>(sql: string, params: unknown[] = []) =>
+      (await (client ?? pool).query(sql, params.map(bindArray))).rows as T[],
+    transaction: async (work) => {
+      if (client) return work(pgExec(pool, client));
+      const connection = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await connection.query('BEGIN');
+        const result = await work(pgExec(pool, connection));
+        await connection.query('COMMIT');
+        return result;
+      } catch (error) {
+        await connection.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      } finally {
+        connection.release(broken);
+      }
+    },
+  };
 }
 
-function execute(db: Db, sql: string, ...params: unknown[]): Promise<number> {
-  return db.$executeRawUnsafe(sql, ...params.map(bindArray));
+function query<T>(db: Exec, sql: string, ...params: unknown[]): Promise<T> {
+  return db.query(sql, params) as Promise<T>;
 }
+
+async function execute(db: Exec, sql: string, ...params: unknown[]): Promise<void> {
+  await db.query(sql, params);
+}
+
 
 const ARRAY_SPECIAL = /["\\]/;
 const ARRAY_SPECIALS = /["\\]/g;
@@ -120,7 +196,7 @@ const norm = (value: string | null | undefined) => (value == null ? null : value
 const iso = (date: Date | undefined | null) => (date ? date.toISOString() : null);
 
 /** Keeps the last record for each id: a later line wins, as if the file were applied in order. */
-function lastById<R extends IngestRecord>(items: Numbered<R>[], id: (record: R) => string): Numbered<R>[] {
+function lastById<R extends Pending>(items: Numbered<R>[], id: (record: R) => string): Numbered<R>[] {
   const byId = new Map<string, Numbered<R>>();
   for (const item of items) {
     byId.delete(id(item.record));
@@ -146,7 +222,25 @@ const ACTIVITY_TABLES = {
  * moved are recomputed from their transactions.
  */
 export class IngestService {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly db: Exec;
+
+  /**
+   * On PostgreSQL (a client from openDatabase on a server, or `options.postgres`) the importer writes
+   * through its own small `pg` pool; elsewhere (PGlite) through Prisma.
+   */
+  constructor(
+    private readonly prisma: PrismaClient,
+    options: { postgres?: pg.PoolConfig | false } = {},
+  ) {
+    const url = postgresUrlOf(prisma);
+    const postgres = options.postgres === false ? undefined : (options.postgres ?? (url ? { connectionString: url } : undefined));
+    if (postgres) {
+      const pool = new pg.Pool({ ...postgres, max: 2, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+      // An idle connection ended by the server (restart, database dropped) is replaced on next use.
+      pool.on('error', () => undefined);
+      this.db = pgExec(pool);
+    } else this.db = prismaExec(prisma);
+  }
 
   /**
    * Imports NDJSON lines as they stream in: memory stays flat whatever the file size (two
@@ -181,7 +275,7 @@ export class IngestService {
       }
       const parsed = parseRecord(raw);
       if ('error' in parsed) batch.errors.push({ line, reason: parsed.error });
-      else batch.records.push({ line, record: parsed.record });
+      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record) : parsed.record });
       if (batch.records.length >= BATCH_SIZE) await submit();
       // Let the batch being written send its next statement while this one is read.
       else if (writing && line % 512 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -221,13 +315,13 @@ export class IngestService {
       list.push(item);
       byKind.set(item.record.kind, list);
     }
-    const of = <K extends IngestKind>(kind: K) => (byKind.get(kind) ?? []) as Numbered<RecordOf<K>>[];
+    const of = <K extends IngestKind>(kind: K) => (byKind.get(kind) ?? []) as Numbered<PendingOf<K>>[];
     // Reference data first, then members, then what refers to members.
     for (const kind of ['channel', 'level', 'tierSet', 'tier', 'campaign', 'reward', 'achievement', 'challenge'] as const)
       await this.guarded(of(kind), summary, (items) => this.writeReference(store, kind, items));
     await this.guarded(of('member'), summary, (items) => this.writeMembers(store, items, summary));
     const known = await this.knownMembers(store, batch);
-    const withMember = <R extends IngestRecord & { customerId: string | null }>(items: Numbered<R>[]) =>
+    const withMember = <R extends Pending & { customerId: string | null }>(items: Numbered<R>[]) =>
       items.filter((item) => {
         if (item.record.customerId === null || known.has(item.record.customerId)) return true;
         this.fail(summary, item.line, `customerId: unknown member ${item.record.customerId}`);
@@ -244,7 +338,7 @@ export class IngestService {
    * with the database's reason (a few bad lines cost a few retries each, not one per record).
    * The writer returns the lines it could not write (e.g. an id owned by another store).
    */
-  private async guarded<R extends IngestRecord>(
+  private async guarded<R extends Pending>(
     items: Numbered<R>[],
     summary: ImportSummary,
     write: (items: Numbered<R>[]) => Promise<Map<number, string>>,
@@ -281,7 +375,7 @@ export class IngestService {
     ];
     if (!ids.length) return new Set();
     const rows = await query<{ id: string }[]>(
-      this.prisma,
+      this.db,
       `SELECT id::text FROM "Member" WHERE "storeId" = $1::uuid AND id = ANY($2::uuid[])`,
       store.id,
       ids,
@@ -326,7 +420,7 @@ export class IngestService {
           const r = rec(item);
           return [r.id, store.id, r.name, r.active, ...(kind === 'challenge' ? [] : [JSON.stringify(r.attributes ?? {})])];
         });
-        const written = await this.prisma.$transaction(async (tx) => {
+        const written = await this.db.transaction(async (tx) => {
           const ids = await upsertRows(tx, table, columns, rows);
           for (const list of lists) {
             await execute(
@@ -339,11 +433,11 @@ export class IngestService {
             );
           }
           return ids;
-        }, TRANSACTION);
+        });
         return rejectedElsewhere(items, written, (record) => (record as { id: string }).id);
       }
     }
-    const written = await this.prisma.$transaction((tx) => upsertRows(tx, table, columns, rows), TRANSACTION);
+    const written = await this.db.transaction((tx) => upsertRows(tx, table, columns, rows));
     return rejectedElsewhere(items, written, (record) => (record as { id: string }).id);
   }
 
@@ -353,7 +447,7 @@ export class IngestService {
     // Email and loyalty card number are unique per store: refuse lines that would take another
     // member's, instead of letting the database fail the whole batch.
     const conflicts = await query<{ id: string; email: string | null; loyaltyCardNumber: string | null }[]>(
-      this.prisma,
+      this.db,
       `SELECT id::text, email, "loyaltyCardNumber" FROM "Member"
        WHERE "storeId" = $1::uuid AND (email = ANY($2::text[]) OR "loyaltyCardNumber" = ANY($3::text[]))`,
       store.id,
@@ -392,13 +486,13 @@ export class IngestService {
         m.levelId ?? null, JSON.stringify(m.labels), JSON.stringify(m.customFields), passwords[index],
       ];
     });
-    const written = await this.prisma.$transaction(async (tx) => {
+    const written = await this.db.transaction(async (tx) => {
       const ids = await upsertRows(tx, 'Member', columns, rows);
       // A re-imported member without a password keeps the one it has.
       const upserted = new Set(ids);
       await this.replaceChildren(tx, ids, accepted.filter(({ record }) => upserted.has(record.customerId)).map(({ record }) => record));
       return ids;
-    }, TRANSACTION);
+    });
     for (const id of written) summary.touchedMemberIds.add(id);
     for (const [line, reason] of rejectedElsewhere(accepted, written, (record) => record.customerId)) rejected.set(line, reason);
     // Lines superseded by a later line for the same member count as imported.
@@ -406,7 +500,7 @@ export class IngestService {
   }
 
   /** Tiers, labels and custom fields of upserted members are replaced by the imported ones. */
-  private async replaceChildren(tx: Tx, ids: string[], members: RecordOf<'member'>[]) {
+  private async replaceChildren(tx: Exec, ids: string[], members: RecordOf<'member'>[]) {
     if (!ids.length) return;
     for (const table of ['MemberTier', 'MemberLabel', 'MemberCustomField'])
       await execute(tx, `DELETE FROM "${table}" WHERE "memberId" = ANY($1::uuid[])`, ids);
@@ -426,72 +520,72 @@ export class IngestService {
   }
 
   /**
-   * Upserts transactions with their items and item labels, and keeps the aggregates of the
-   * members concerned right: those the transactions belong to now, and those they belonged to
-   * before. One statement reads the previous versions and upserts; items and labels of
-   * transactions that existed are replaced, those of new transactions are inserted.
+   * Upserts transactions, and keeps the aggregates of the members concerned right. One statement
+   * per batch writes the transactions (a row imported again unchanged is not rewritten), adds
+   * the new transactions to their members' aggregates, and answers the few rows that need more:
+   * ids owned by another store, and transactions whose member, type, date, channel or value
+   * changed (their members, before and after, are recomputed from their transactions).
    */
-  private async writeTransactions(store: Store, items: Numbered<RecordOf<'transaction'>>[], summary: ImportSummary) {
+  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary) {
     const latest = lastById(items, (record) => record.transactionId);
     const n = latest.length;
-    const [ids, customers, types, dates, channels, values] = columns(6, n);
-    latest.forEach(({ record: t }, i) => {
+    const [ids, customers, types, dates, channels, values, skus, makers, labels, details] = columns(10, n);
+    for (let i = 0; i < n; i++) {
+      const t = latest[i].record;
       ids[i] = t.transactionId;
       customers[i] = t.customerId;
-      types[i] = t.documentType;
-      dates[i] = t.purchasedAt.toISOString();
-      channels[i] = t.channelId ?? null;
-      values[i] = t.grossValue.toFixed(2);
-    });
-    const written = await this.prisma.$transaction(async (tx) => {
-      // CTEs all see the table as it was before the statement: `before` is the previous version.
-      const rows = await query<{ id: string; existed: boolean; changed: boolean | null; before: string | null }[]>(
+      [types[i], dates[i], channels[i], values[i], skus[i], makers[i], labels[i], details[i]] = t.columns;
+    }
+    const rows = await this.db.transaction(async (tx) => {
+      const rows = await query<{ id: string; foreign: boolean; before: string | null; after: string | null }[]>(
         tx,
-        `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::numeric[])
-             AS i(id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue")),
-         before AS (
-           SELECT t.*, (t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue")
-                       IS DISTINCT FROM (i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue") AS changed
-           FROM "Transaction" t JOIN input i ON i.id = t.id WHERE t."storeId" = $2::uuid),
+        `WITH input AS MATERIALIZED (
+           SELECT i.id, i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue",
+                  i.skus::text[] AS skus, i.makers::text[] AS makers, i."itemLabels"::text[] AS "itemLabels", i.items::json AS items
+           FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::numeric[], $8::text[], $9::text[], $10::text[],
+                       string_to_array($11::text, E'\\n'))
+             AS i(id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items)),
+         -- CTEs all see the tables as they were before the statement: the previous versions.
+         before AS MATERIALIZED (
+           SELECT t.id, t."storeId", t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue"
+           FROM "Transaction" t WHERE t.id IN (SELECT id FROM input)),
          written AS (
-           INSERT INTO "Transaction" (id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue")
-           SELECT id, $2::uuid, "customerId", "documentType", "purchasedAt", "channelId", "grossValue" FROM input
+           INSERT INTO "Transaction" AS t (id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items)
+           SELECT id, $2::uuid, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items FROM input
            ON CONFLICT (id) DO UPDATE SET "customerId" = EXCLUDED."customerId", "documentType" = EXCLUDED."documentType",
-             "purchasedAt" = EXCLUDED."purchasedAt", "channelId" = EXCLUDED."channelId", "grossValue" = EXCLUDED."grossValue"
-           WHERE "Transaction"."storeId" = EXCLUDED."storeId"
-           RETURNING id)
-         SELECT w.id::text AS id, b.id IS NOT NULL AS existed, b.changed, b."customerId"::text AS before
-         FROM written w LEFT JOIN before b ON b.id = w.id`,
-        ids, store.id, customers, types, dates, channels, values,
+             "purchasedAt" = EXCLUDED."purchasedAt", "channelId" = EXCLUDED."channelId", "grossValue" = EXCLUDED."grossValue",
+             skus = EXCLUDED.skus, makers = EXCLUDED.makers, "itemLabels" = EXCLUDED."itemLabels", items = EXCLUDED.items
+           WHERE t."storeId" = EXCLUDED."storeId"
+             AND (t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue", t.skus, t.makers, t."itemLabels", t.items::text)
+                 IS DISTINCT FROM (EXCLUDED."customerId", EXCLUDED."documentType", EXCLUDED."purchasedAt", EXCLUDED."channelId",
+                                   EXCLUDED."grossValue", EXCLUDED.skus, EXCLUDED.makers, EXCLUDED."itemLabels", EXCLUDED.items::text)),
+         added AS MATERIALIZED (
+           SELECT i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue" FROM input i
+           WHERE i."customerId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM before b WHERE b.id = i.id)),
+         ${ADD_TO_AGGREGATES('added', '$2', '$12')}
+         SELECT i.id::text AS id, b."storeId" <> $2::uuid AS foreign, b."customerId"::text AS before, i."customerId"::text AS after
+         FROM input i JOIN before b ON b.id = i.id
+         WHERE b."storeId" <> $2::uuid
+            OR (b."customerId", b."documentType", b."purchasedAt", b."channelId", b."grossValue")
+               IS DISTINCT FROM (i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue")`,
+        // Items as JSON texts, one a line: JSON.stringify never writes a raw line break.
+        ids, store.id, customers, types, dates, channels, values, skus, makers, labels, details.join('\n'), store.timezone,
       );
-      const replaced = rows.filter((row) => row.existed).map((row) => row.id);
-      if (replaced.length) {
-        await execute(tx, `DELETE FROM "TransactionItem" WHERE "transactionId" = ANY($1::uuid[])`, replaced);
-        await execute(tx, `DELETE FROM "TransactionItemLabel" WHERE "transactionId" = ANY($1::uuid[])`, replaced);
-      }
-      const done = new Set(rows.map((row) => row.id));
-      const mine = rows.length === n ? latest : latest.filter(({ record }) => done.has(record.transactionId));
-      await insertItems(tx, mine.map(({ record }) => record));
-      // Aggregates: members a changed transaction leaves or joins are recomputed; new
-      // transactions of other members are added to their aggregates (no rescan of history);
-      // transactions imported again unchanged change nothing.
-      const customerOf = new Map(mine.map(({ record }) => [record.transactionId, record.customerId]));
+      // Members a changed transaction leaves or joins are recomputed from their transactions.
       const recompute = new Set<string>();
       for (const row of rows)
-        if (row.changed) {
+        if (!row.foreign) {
           if (row.before) recompute.add(row.before);
-          const now = customerOf.get(row.id);
-          if (now) recompute.add(now);
+          if (row.after) recompute.add(row.after);
         }
-      const added = rows.filter((row) => !row.existed && !recompute.has(customerOf.get(row.id) ?? '')).map((row) => row.id);
       await recomputeAggregates(tx, store, [...recompute]);
-      await addToAggregates(tx, store, `t.id = ANY($1::uuid[])`, added);
-      for (const id of recompute) summary.touchedMemberIds.add(id);
-      for (const customerId of customerOf.values()) if (customerId) summary.touchedMemberIds.add(customerId);
-      return rows.map((row) => row.id);
-    }, TRANSACTION);
-    return rejectedElsewhere(items, written, (record) => record.transactionId);
+      return rows;
+    });
+    const foreign = new Set(rows.filter((row) => row.foreign).map((row) => row.id));
+    for (const row of rows) if (!row.foreign && row.before) summary.touchedMemberIds.add(row.before);
+    for (const { record } of latest)
+      if (record.customerId && !foreign.has(record.transactionId)) summary.touchedMemberIds.add(record.customerId);
+    return rejectedElsewhere(items, latest.filter(({ record }) => !foreign.has(record.transactionId)).map(({ record }) => record.transactionId), (record) => record.transactionId);
   }
 
   private async writeActivity(
@@ -519,7 +613,7 @@ export class IngestService {
     };
     const columns = [...common, ...specific[kind].map(([name, type]) => ({ name, type }))];
     const rows = latest.map(({ record }) => [record.id, store.id, record.customerId, ...specific[kind].map(([, , read]) => read(record))]);
-    const written = await this.prisma.$transaction((tx) => upsertRows(tx, table, columns, rows), TRANSACTION);
+    const written = await this.db.transaction((tx) => upsertRows(tx, table, columns, rows));
     for (const { record } of latest) summary.touchedMemberIds.add(record.customerId);
     return rejectedElsewhere(items, written, (record) => record.id);
   }
@@ -529,38 +623,44 @@ export class IngestService {
  * Recomputes MemberStats, MemberChannelStats and MemberDailyAmount of the given members from
  * their transactions. Bounded by those members' histories; never scans the whole table.
  */
-export async function recomputeAggregates(tx: Tx, store: Store, memberIds: string[]) {
+export async function recomputeAggregates(tx: Tx | Exec, store: Store, memberIds: string[]) {
   if (!memberIds.length) return;
+  const db = '$queryRawUnsafe' in tx ? prismaExec(tx) : tx;
   await execute(
-    tx,
+    db,
     `WITH stats AS (DELETE FROM "MemberStats" WHERE "memberId" = ANY($1::uuid[])),
           channels AS (DELETE FROM "MemberChannelStats" WHERE "memberId" = ANY($1::uuid[]))
      DELETE FROM "MemberDailyAmount" WHERE "memberId" = ANY($1::uuid[])`,
     memberIds,
   );
-  await addToAggregates(tx, store, `t."customerId" = ANY($1::uuid[])`, memberIds);
+  await execute(
+    db,
+    `WITH t AS MATERIALIZED (
+       SELECT t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue"
+       FROM "Transaction" t WHERE t."storeId" = $2::uuid AND t."customerId" = ANY($1::uuid[])),
+     ${ADD_TO_AGGREGATES('t', '$2', '$3')}
+     SELECT 1`,
+    memberIds,
+    store.id,
+    store.timezone,
+  );
 }
 
 /**
- * Adds the contributions of some transactions (selected by `where` over "Transaction" t, with
- * the ids as $1) to their members' aggregates, in one statement. On empty aggregates (just
- * deleted) this is a recomputation; on current ones, an increment for transactions that are new.
+ * Data-modifying CTEs (to follow other CTEs in a WITH list) that add the contributions of the
+ * transactions in CTE `source` (customerId, documentType, purchasedAt, channelId, grossValue;
+ * customerId not null) to their members' aggregates. On empty aggregates (just deleted) this is
+ * a recomputation; on current ones, an increment for transactions that are new.
  */
-async function addToAggregates(tx: Tx, store: Store, where: string, ids: string[]) {
-  if (!ids.length) return;
-  await execute(
-    tx,
-    `WITH t AS (
-       SELECT t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue"
-       FROM "Transaction" t WHERE ${where} AND t."customerId" IS NOT NULL),
+const ADD_TO_AGGREGATES = (source: string, storeId: string, timezone: string) => `
      stats AS (
        INSERT INTO "MemberStats" AS s ("memberId", "storeId", "purchaseCount", "sellAmount", "returnAmount", "lastPurchaseAt")
-       SELECT "customerId", $2::uuid,
+       SELECT "customerId", ${storeId}::uuid,
               count(*) FILTER (WHERE "documentType" = 'sell'),
               COALESCE(sum("grossValue") FILTER (WHERE "documentType" = 'sell'), 0),
               COALESCE(sum("grossValue") FILTER (WHERE "documentType" = 'return'), 0),
               max("purchasedAt") FILTER (WHERE "documentType" = 'sell')
-       FROM t GROUP BY "customerId"
+       FROM ${source} GROUP BY "customerId"
        ON CONFLICT ("memberId") DO UPDATE SET
          "purchaseCount" = s."purchaseCount" + EXCLUDED."purchaseCount",
          "sellAmount" = s."sellAmount" + EXCLUDED."sellAmount",
@@ -568,19 +668,15 @@ async function addToAggregates(tx: Tx, store: Store, where: string, ids: string[
          "lastPurchaseAt" = GREATEST(s."lastPurchaseAt", EXCLUDED."lastPurchaseAt")),
      channels AS (
        INSERT INTO "MemberChannelStats" AS c ("memberId", "channelId", "purchaseCount")
-       SELECT "customerId", "channelId", count(*) FROM t
+       SELECT "customerId", "channelId", count(*) FROM ${source}
        WHERE "documentType" = 'sell' AND "channelId" IS NOT NULL GROUP BY 1, 2
-       ON CONFLICT ("memberId", "channelId") DO UPDATE SET "purchaseCount" = c."purchaseCount" + EXCLUDED."purchaseCount")
-     INSERT INTO "MemberDailyAmount" AS d ("memberId", "day", "amount")
-     SELECT "customerId", ("purchasedAt" AT TIME ZONE $3)::date,
-            sum(CASE WHEN "documentType" = 'sell' THEN "grossValue" ELSE -"grossValue" END)
-     FROM t GROUP BY 1, 2
-     ON CONFLICT ("memberId", "day") DO UPDATE SET "amount" = d."amount" + EXCLUDED."amount"`,
-    ids,
-    store.id,
-    store.timezone,
-  );
-}
+       ON CONFLICT ("memberId", "channelId") DO UPDATE SET "purchaseCount" = c."purchaseCount" + EXCLUDED."purchaseCount"),
+     days AS (
+       INSERT INTO "MemberDailyAmount" AS d ("memberId", "day", "amount")
+       SELECT "customerId", ("purchasedAt" AT TIME ZONE ${timezone}::text)::date,
+              sum(CASE WHEN "documentType" = 'sell' THEN "grossValue" ELSE -"grossValue" END)
+       FROM ${source} GROUP BY 1, 2
+       ON CONFLICT ("memberId", "day") DO UPDATE SET "amount" = d."amount" + EXCLUDED."amount")`;
 
 /** `count` arrays of `length` slots, one per column of a bulk statement. */
 function columns(count: number, length: number): unknown[][] {
@@ -588,51 +684,20 @@ function columns(count: number, length: number): unknown[][] {
 }
 
 /**
- * Items and their normalised labels (lower-cased, trimmed, one row per distinct pair) of
- * transactions that have none in the table: new ones, or ones whose items were just deleted.
+ * What the criteria read of a transaction's items: its distinct normalised (trimmed,
+ * lower-cased) SKUs and makers, and its distinct normalised labels, each as the JSON text
+ * `["key","value"]` (what `to_json(ARRAY[key, value])::text` gives, in the migration too).
  */
-async function insertItems(tx: Tx, transactions: RecordOf<'transaction'>[]) {
-  const [itemTx, positions, skus, names, quantities, values, makers, labels, skuNorms, makerNorms] = columns(10, 0);
-  const [labelTx, labelPositions, keys, labelValues] = columns(4, 0);
-  for (const t of transactions)
-    t.items.forEach((item, position) => {
-      itemTx.push(t.transactionId);
-      positions.push(position);
-      skus.push(item.sku ?? null);
-      names.push(item.name ?? null);
-      quantities.push(String(item.quantity));
-      values.push(item.grossValue.toFixed(2));
-      makers.push(item.maker ?? null);
-      labels.push(JSON.stringify(item.labels));
-      skuNorms.push(norm(item.sku));
-      makerNorms.push(norm(item.maker));
-      const seen = new Set<string>();
-      for (const label of item.labels) {
-        const key = norm(label.key)!;
-        const value = norm(label.value)!;
-        const pair = `${key}\u0000${value}`;
-        if (seen.has(pair)) continue;
-        seen.add(pair);
-        labelTx.push(t.transactionId);
-        labelPositions.push(position);
-        keys.push(key);
-        labelValues.push(value);
-      }
-    });
-  if (itemTx.length)
-    await execute(
-      tx,
-      `INSERT INTO "TransactionItem" ("transactionId", position, sku, name, quantity, "grossValue", maker, labels, "skuNorm", "makerNorm")
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::text[], $8::jsonb[], $9::text[], $10::text[])`,
-      itemTx, positions, skus, names, quantities, values, makers, labels, skuNorms, makerNorms,
-    );
-  if (labelTx.length)
-    await execute(
-      tx,
-      `INSERT INTO "TransactionItemLabel" ("transactionId", position, key, value)
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[])`,
-      labelTx, labelPositions, keys, labelValues,
-    );
+export function itemFacts(items: RecordOf<'transaction'>['items']): { skus: string[]; makers: string[]; itemLabels: string[] } {
+  const skus = new Set<string>();
+  const makers = new Set<string>();
+  const labels = new Set<string>();
+  for (const item of items) {
+    if (item.sku != null) skus.add(norm(item.sku)!);
+    if (item.maker != null) makers.add(norm(item.maker)!);
+    for (const label of item.labels) labels.add(JSON.stringify([norm(label.key), norm(label.value)]));
+  }
+  return { skus: [...skus], makers: [...makers], itemLabels: [...labels] };
 }
 
 function emptySummary(): ImportSummary {
@@ -646,7 +711,7 @@ function uniqueRows(rows: unknown[][], keyLength = rows[0]?.length ?? 0): unknow
 }
 
 /** Lines whose id was not written because it belongs to another store. */
-function rejectedElsewhere<R extends IngestRecord>(items: Numbered<R>[], written: string[], id: (record: R) => string) {
+function rejectedElsewhere<R extends Pending>(items: Numbered<R>[], written: string[], id: (record: R) => string) {
   const done = new Set(written);
   const rejected = new Map<number, string>();
   for (const item of items)

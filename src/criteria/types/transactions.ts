@@ -34,7 +34,6 @@ import {
   normLabels,
   nowSql,
   numSql,
-  pairsSql,
   purchaseExistsSql,
   purchasesOf,
   rangeSql,
@@ -163,10 +162,10 @@ export const boughtLabels = define<{ labels: { key: string; value: string }[] }>
   type: 'bought_labels',
   description: 'Bought an item carrying any of the key/value labels.',
   params: [labelsParam(true)],
+  // itemLabels holds each normalised pair as the JSON text ["key","value"] (see itemFacts).
   sql: (p) =>
     purchaseExistsSql(
-      sql`(l."key", l."value") IN ${pairsSql(normLabels(p.labels))}`,
-      sql`JOIN "TransactionItemLabel" l ON l."transactionId" = t."id"`,
+      sql`t."itemLabels" && ${textArraySql(normLabels(p.labels).map((label) => JSON.stringify([label.key, label.value])))}`,
     ),
   matches: (p, member) => {
     const wanted = normLabels(p.labels);
@@ -184,8 +183,7 @@ export const boughtMakers = define<{ makers: string[] }>({
   params: [textsParam('makers')],
   sql: (p) =>
     purchaseExistsSql(
-      sql`i."makerNorm" = ANY(${textArraySql(normAll(p.makers))})`,
-      sql`JOIN "TransactionItem" i ON i."transactionId" = t."id"`,
+      sql`t."makers" && ${textArraySql(normAll(p.makers))}`,
     ),
   matches: (p, member) => {
     const makers = new Set(normAll(p.makers));
@@ -199,8 +197,7 @@ export const boughtSkus = define<{ skuIds: string[] }>({
   params: [textsParam('skuIds')],
   sql: (p) =>
     purchaseExistsSql(
-      sql`i."skuNorm" = ANY(${textArraySql(normAll(p.skuIds))})`,
-      sql`JOIN "TransactionItem" i ON i."transactionId" = t."id"`,
+      sql`t."skus" && ${textArraySql(normAll(p.skuIds))}`,
     ),
   matches: (p, member) => {
     const skus = new Set(normAll(p.skuIds));
