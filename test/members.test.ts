@@ -115,9 +115,13 @@ describeEachDatabase('members', (kind) => {
     const removedTx = await t.graphql(`mutation { removeTransaction(storeCode: "DEFAULT", transactionId: "${TX}") { __typename } }`, {}, token);
     expect(removedTx.body.data.removeTransaction.__typename).toBe('Removed');
     expect(await t.app.database.prisma.memberStats.findUnique({ where: { memberId: carol } })).toBeNull();
+    // Carol's membership goes with her (SegmentMember has no foreign keys: the service deletes it).
+    await t.app.database.prisma.segmentMember.create({ data: { segmentId, memberId: carol, joinedAt: new Date('2024-03-03T00:00:00Z') } });
     const removed = await t.graphql(`mutation { removeMember(storeCode: "DEFAULT", customerId: "${carol}") { __typename } }`, {}, token);
     expect(removed.body.data.removeMember.__typename).toBe('Removed');
     expect(await t.app.database.prisma.member.findUnique({ where: { id: carol } })).toBeNull();
+    expect(await t.app.database.prisma.segmentMember.count({ where: { memberId: carol } })).toBe(0);
+    expect((await t.app.database.prisma.segmentMember.findMany({ where: { segmentId } })).map((row) => row.memberId).sort()).toEqual([ALICE, BOB]);
   });
 
   it('logs a member in and refreshes once; the member token opens no management path', async () => {

@@ -4,7 +4,8 @@ import { Prisma, type PrismaClient, type Store } from '../generated/prisma/clien
 import { memberRecord, transactionRecord } from '../ingest/records.ts';
 import type { IngestService } from './ingest-service.ts';
 import { recomputeAggregates } from './ingest-service.ts';
-import { checkPaging, filtersToWhere, type ListQuery } from './list-query.ts';
+import { lockStoreMemberships } from './recalculation-service.ts';
+import { checkPaging, type ListFilter, type ListQuery } from './list-query.ts';
 import type { SegmentService } from './segment-service.ts';
 
 export const SEGMENT_MEMBER_FILTER_FIELDS = ['customerId', 'firstName', 'lastName', 'email', 'phone'] as const;
@@ -93,8 +94,12 @@ export class MemberService {
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "customerId" = $1::uuid`, member.id);
       for (const table of ['MemberChannelStats', 'MemberDailyAmount'])
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "memberId" = $1::uuid`, member.id);
+      // Its memberships (SegmentMember has no foreign keys), once no recalculation of the store
+      // runs: one that read the member before this commits could otherwise still insert it.
+      await lockStoreMemberships(tx, store.id, 'exclusive');
+      await tx.$executeRaw`DELETE FROM "SegmentMember" WHERE "memberId" = ${member.id}::uuid`;
       await tx.member.delete({ where: { id: member.id } });
-    });
+    }, { timeout: 10 * 60_000, maxWait: 60_000 }); // it may wait for the store's running recalculations
     await this.segments.markDirty(store.id);
     return member.id;
   }
@@ -113,43 +118,76 @@ export class MemberService {
     return transaction.id;
   }
 
-  /** customerId is a uuid column: text that is no uuid matches nobody; [like] matches its text form. */
-  private async customerIdCondition(store: Store, operator: string, value: string): Promise<Prisma.MemberWhereInput> {
-    if (operator === 'eq') return isUuid(value) ? { id: value.toLowerCase() } : { id: { in: [] } };
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM "Member" WHERE "storeId" = ${store.id}::uuid AND id::text ILIKE ${`%${value.replace(/[\\%_]/g, '\\$&')}%`}`;
-    return { id: { in: rows.map((row) => row.id) } };
-  }
-
-  /** A segment's members with the date each joined (DOMAIN.md section 7, SegmentCustomer). */
+  /**
+   * A segment's members with the date each joined (DOMAIN.md section 7, SegmentCustomer).
+   * SegmentMember has no relation to Member in the schema (no foreign keys, see the model), so
+   * the page is chosen in SQL (filters and order on the member's columns) and its members are
+   * then read by id.
+   */
   async listSegmentMembers(store: Store, segmentId: string, query: ListQuery<SegmentMemberField>) {
     const segment = await this.segments.get(store, segmentId);
     const errors: ReturnType<typeof fieldError>[] = [];
     const { skip, take } = checkPaging(query, errors);
     if (errors.length) throw new ValidationFailed(errors);
-    const memberWhere: Prisma.MemberWhereInput[] = [];
-    for (const filter of query.filters ?? []) {
-      if (filter.field !== 'customerId') memberWhere.push(...(filtersToWhere([filter]) as Prisma.MemberWhereInput[]));
-      else memberWhere.push(await this.customerIdCondition(store, filter.operator, String(filter.value)));
-    }
-    const base: Prisma.SegmentMemberWhereInput = { segmentId: segment.id };
-    const where: Prisma.SegmentMemberWhereInput = memberWhere.length
-      ? { ...base, member: { AND: memberWhere } }
-      : base;
-    const orderBy: Prisma.SegmentMemberOrderByWithRelationInput[] = [
-      ...(query.orderBy ?? []).map(({ field, direction }) =>
-        field === 'calculatedAt'
-          ? { joinedAt: direction }
-          : { member: { [field === 'customerId' ? 'id' : field]: direction } },
-      ),
-      { joinedAt: 'asc' },
-      { memberId: 'asc' },
-    ];
-    const [items, all, filtered] = await Promise.all([
-      this.prisma.segmentMember.findMany({ where, orderBy, skip, take, include: { member: true } }),
-      this.prisma.segmentMember.count({ where: base }),
-      memberWhere.length ? this.prisma.segmentMember.count({ where }) : undefined,
+    const conditions = (query.filters ?? []).map((filter) => memberFilterSql(filter));
+    const base = Prisma.sql`FROM "SegmentMember" sm WHERE sm."segmentId" = ${segment.id}::uuid`;
+    const filtered = Prisma.sql`FROM "SegmentMember" sm JOIN "Member" m ON m."id" = sm."memberId"
+      WHERE ${Prisma.join([Prisma.sql`sm."segmentId" = ${segment.id}::uuid`, ...conditions], ' AND ')}`;
+    const orderBy = Prisma.join(
+      [
+        ...(query.orderBy ?? []).map(({ field, direction }) => Prisma.sql`${MEMBER_LIST_COLUMN[field]} ${direction === 'desc' ? Prisma.raw('DESC') : Prisma.raw('ASC')}`),
+        Prisma.sql`sm."joinedAt" ASC`,
+        Prisma.sql`sm."memberId" ASC`,
+      ],
+      ', ',
+    );
+    const count = async (from: Prisma.Sql) => (await this.prisma.$queryRaw<{ count: number }[]>`SELECT count(*)::int AS "count" ${from}`)[0].count;
+    const [page, all, filteredCount] = await Promise.all([
+      this.prisma.$queryRaw<{ segmentId: string; memberId: string; joinedAt: Date }[]>`
+        SELECT sm."segmentId"::text AS "segmentId", sm."memberId"::text AS "memberId", sm."joinedAt"
+        ${filtered} ORDER BY ${orderBy} OFFSET ${skip} LIMIT ${take}`,
+      count(base),
+      conditions.length ? count(filtered) : undefined,
     ]);
-    return { items, total: { all, filtered: filtered ?? all, estimated: false } };
+    const members = new Map(
+      (await this.prisma.member.findMany({ where: { id: { in: page.map((row) => row.memberId) } } })).map((member) => [member.id, member]),
+    );
+    const items = page.flatMap((row) => {
+      const member = members.get(row.memberId);
+      return member ? [{ ...row, member }] : [];
+    });
+    return { items, total: { all, filtered: filteredCount ?? all, estimated: false } };
   }
+}
+
+/** The column of each order field in listSegmentMembers' query (`m` the member, `sm` the membership). */
+const MEMBER_LIST_COLUMN: Record<SegmentMemberField, Prisma.Sql> = {
+  customerId: Prisma.sql`m."id"`,
+  firstName: Prisma.sql`m."firstName"`,
+  lastName: Prisma.sql`m."lastName"`,
+  email: Prisma.sql`m."email"`,
+  phone: Prisma.sql`m."phone"`,
+  gender: Prisma.sql`m."gender"`,
+  birthDate: Prisma.sql`m."birthDate"`,
+  createdAt: Prisma.sql`m."createdAt"`,
+  calculatedAt: Prisma.sql`sm."joinedAt"`,
+};
+
+const COMPARISON = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/**
+ * One filter of listSegmentMembers as SQL, with filtersToWhere's meaning: `eq` exact, `like` a
+ * case-insensitive substring (its wildcards matched literally). customerId is a uuid column:
+ * text that is no uuid equals nobody, and [like] (or any other operator) matches its text form.
+ */
+function memberFilterSql({ field, operator, value }: ListFilter<SegmentMemberField>): Prisma.Sql {
+  const text = String(value);
+  const like = (column: Prisma.Sql) => Prisma.sql`${column}::text ILIKE ${`%${text.replace(/[\\%_]/g, '\\$&')}%`}`;
+  if (field === 'customerId') {
+    if (operator !== 'eq') return like(Prisma.sql`m."id"`);
+    return isUuid(text) ? Prisma.sql`m."id" = ${text.toLowerCase()}::uuid` : Prisma.sql`FALSE`;
+  }
+  const column = MEMBER_LIST_COLUMN[field];
+  if (operator === 'like') return like(column);
+  return Prisma.sql`${column} ${Prisma.raw(COMPARISON[operator])} ${text}`;
 }

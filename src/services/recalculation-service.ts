@@ -120,6 +120,9 @@ export class RecalculationService {
           return { recalculated: false, matched: row.customersCount, added: 0, removed: 0, statistics: statisticsOf(row), segment: row };
         }
 
+        // Member removal waits for this run (SegmentMember has no foreign keys: without the lock,
+        // a member removed after this run read it could still be inserted below).
+        await lockStoreMemberships(tx, store.id, 'shared');
         const env = evaluationEnv(runAt, store.timezone);
         const storeParts = parts as StoredPart[];
         // Evaluate in chunks of members (by id), reporting progress after each. A chunk's
@@ -130,6 +133,15 @@ export class RecalculationService {
         // differences. All inside this transaction: readers see the old membership until it commits.
         await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${RECALCULATION_WORK_MEM}'`);
         await tx.$executeRaw`DROP TABLE IF EXISTS pg_temp.recalc_changes`;
+        // A segment without members (its first run, or one after matching nobody): every member
+        // matched joins, so each chunk inserts its members straight from the compiled statement,
+        // in primary-key order, and keeps only its totals; nothing to compare, no id arrays.
+        const [{ empty }] = await tx.$queryRaw<{ empty: boolean }[]>`
+          SELECT NOT EXISTS (SELECT 1 FROM "SegmentMember" WHERE "segmentId" = ${segment.id}::uuid) AS "empty"`;
+        if (empty)
+          await tx.$executeRaw`
+            CREATE TEMP TABLE recalc_changes ("members" bigint, "purchases" numeric, "amount" numeric)
+            ON COMMIT DROP`;
         const [{ total }] = await tx.$queryRaw<{ total: number }[]>`
           SELECT count(*)::int AS total FROM "Member" WHERE "storeId" = ${store.id}::uuid AND "active"`;
         let processed = 0;
@@ -145,10 +157,15 @@ export class RecalculationService {
                   WHERE m."storeId" = ${store.id}::uuid AND m."active" AND m."id" > ${after ?? NIL_UUID}::uuid
                   ORDER BY m."id" OFFSET ${this.chunkSize - 1} LIMIT 1`
               : [];
-          const changes = chunkChangesSql(segment.id, store.id, storeParts, env, { after, upTo: boundary?.id });
-          // The first chunk creates the table (CREATE TABLE AS may scan in parallel, INSERT may not).
-          if (processed === 0) await tx.$executeRaw`CREATE TEMP TABLE recalc_changes ON COMMIT DROP AS ${changes}`;
-          else await tx.$executeRaw`INSERT INTO recalc_changes ${changes}`;
+          const range = { after, upTo: boundary?.id };
+          if (empty) {
+            await tx.$executeRaw(firstChunkSql(segment.id, store.id, storeParts, env, runAt, range));
+          } else {
+            const changes = chunkChangesSql(segment.id, store.id, storeParts, env, range);
+            // The first chunk creates the table (CREATE TABLE AS may scan in parallel, INSERT may not).
+            if (processed === 0) await tx.$executeRaw`CREATE TEMP TABLE recalc_changes ON COMMIT DROP AS ${changes}`;
+            else await tx.$executeRaw`INSERT INTO recalc_changes ${changes}`;
+          }
           processed = boundary ? processed + this.chunkSize : total;
           options.onProgress?.(processed, total);
           if (!boundary) break;
@@ -159,8 +176,19 @@ export class RecalculationService {
                          (SELECT COALESCE(array_agg(id::text), '{}') FROM removed) AS "left"`
           : Prisma.empty;
         // Leavers are dropped and newcomers added (stayers' rows are untouched); the chunks'
-        // totals are summed.
-        const [totals] = await tx.$queryRaw<(Totals & { joined?: string[]; left?: string[] })[]>(Prisma.sql`
+        // totals are summed. (A segment that was empty has its members inserted already: the
+        // statement then only reads them back as the joiners, when asked for.) Only this run
+        // writes the segment's rows while it holds the segment's row: no conflicts to skip.
+        const [totals] = await tx.$queryRaw<(Totals & { joined?: string[]; left?: string[] })[]>(empty ? Prisma.sql`
+          WITH added AS (SELECT "memberId" AS id FROM "SegmentMember" WHERE "segmentId" = ${segment.id}::uuid),
+          removed AS (SELECT NULL::uuid AS id WHERE FALSE)
+          SELECT COALESCE(sum(x."members"), 0)::text AS "members",
+                 COALESCE(sum(x."purchases"), 0)::text AS "purchases",
+                 COALESCE(sum(x."amount"), 0)::text AS "amount",
+                 COALESCE(sum(x."members"), 0)::text AS "added",
+                 '0' AS "removed"
+                 ${collected}
+          FROM recalc_changes x` : Prisma.sql`
           WITH removed AS (
             DELETE FROM "SegmentMember" sm
             WHERE sm."segmentId" = ${segment.id}::uuid
@@ -170,7 +198,6 @@ export class RecalculationService {
             INSERT INTO "SegmentMember" ("segmentId", "memberId", "joinedAt")
             SELECT ${segment.id}::uuid, j.id, ${runAt.toISOString()}::timestamptz FROM recalc_changes x, unnest(x."joining") j(id)
             ORDER BY j.id
-            ON CONFLICT ("segmentId", "memberId") DO NOTHING
             RETURNING "memberId" AS id)
           SELECT COALESCE(sum(x."members"), 0)::text AS "members",
                  COALESCE(sum(x."purchases"), 0)::text AS "purchases",
@@ -208,6 +235,39 @@ export class RecalculationService {
       { timeout: this.timeoutMs, maxWait: 60_000 },
     );
   }
+}
+
+/**
+ * The lock that keeps SegmentMember's rows pointing at existing members (it has no foreign keys):
+ * a recalculation holds it shared for its whole transaction, member removal exclusively before
+ * it deletes the member's memberships. Transaction-scoped, one per store.
+ */
+export async function lockStoreMemberships(tx: Pick<PrismaClient, '$queryRaw'>, storeId: string, mode: 'shared' | 'exclusive') {
+  const key = `segment-membership:${storeId.toLowerCase()}`;
+  if (mode === 'shared') await tx.$queryRaw`SELECT pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))::text`;
+  else await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text`;
+}
+
+/**
+ * One step of a recalculation of a segment without members: inserts the members of `range` (by
+ * id) the segment matches, in primary-key order, joining at `runAt`, and adds their totals
+ * (`members`, lifetime `purchases` and `amount`) as one row to the scratch table recalc_changes.
+ */
+export function firstChunkSql(
+  segmentId: string,
+  storeId: string,
+  parts: StoredPart[],
+  env: EvalEnv,
+  runAt: Date,
+  range: { after?: string; upTo?: string } = {},
+): Prisma.Sql {
+  return Prisma.sql`
+    WITH matched AS MATERIALIZED (${compileSegment(storeId, parts, env, { range, withAggregates: true })}),
+    inserted AS (
+      INSERT INTO "SegmentMember" ("segmentId", "memberId", "joinedAt")
+      SELECT ${segmentId}::uuid, x."memberId", ${runAt.toISOString()}::timestamptz FROM matched x ORDER BY x."memberId")
+    INSERT INTO recalc_changes ("members", "purchases", "amount")
+    SELECT count(*), sum(x."purchases"), sum(x."amount") FROM matched x`;
 }
 
 /**

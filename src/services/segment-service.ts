@@ -142,7 +142,13 @@ export class SegmentService {
           }),
         ),
       );
-    await this.prisma.segment.delete({ where: { id: segment.id } });
+    // Its memberships too (SegmentMember has no foreign keys), after a running recalculation of
+    // it, which holds the segment's row until it commits its new membership.
+    await this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT "id"::text FROM "Segment" WHERE "id" = ${segment.id}::uuid FOR UPDATE`;
+      await tx.$executeRaw`DELETE FROM "SegmentMember" WHERE "segmentId" = ${segment.id}::uuid`;
+      await tx.segment.delete({ where: { id: segment.id } });
+    }, { timeout: 10 * 60_000, maxWait: 60_000 });
     return segment.id;
   }
 

@@ -4,7 +4,7 @@ import { dec, ratioHalfUp2 } from '../../src/criteria/decimal.ts';
 import type { Database } from '../../src/db/database.ts';
 import { NotFound } from '../../src/errors.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
-import { RecalculationService } from '../../src/services/recalculation-service.ts';
+import { RecalculationService, lockStoreMemberships } from '../../src/services/recalculation-service.ts';
 import { SegmentService } from '../../src/services/segment-service.ts';
 import { describeEachDatabase, freshDatabase } from '../support/databases.ts';
 import { TestApp } from '../support/test-app.ts';
@@ -188,6 +188,73 @@ describeEachDatabase('recalculation', (kind) => {
       const retried = await recalculation.recalculate(segment.id);
       expect(retried).toMatchObject({ matched: 1, added: 1, removed: 2 });
       expect(await membership(segment.id, s)).toEqual({ c: '2024-03-02T09:00:00.000Z' });
+    });
+
+    it('a first run that fails leaves the segment without members and statistics', async () => {
+      const s = await world();
+      const clock = new TestClock('2024-03-01T09:00:00Z');
+      const segments = new SegmentService(database.prisma);
+      const recalculation = new RecalculationService(database.prisma, { now: clock.now });
+      const segment = await segments.create(s.store, { name: 'Atomic first run', active: true, parts: list(s, 'a', 'b') });
+      // The first run inserts its members as it evaluates them; the reading for calculatedAt fails after that.
+      clock.failOnReading(2);
+      await expect(recalculation.recalculate(segment.id)).rejects.toThrow('clock failure injected by the test');
+      expect(await membership(segment.id, s)).toEqual({});
+      const row = await database.prisma.segment.findUniqueOrThrow({ where: { id: segment.id } });
+      expect([row.customersCount, row.calculatedAt]).toEqual([0, null]);
+      expect(await recalculation.recalculate(segment.id)).toMatchObject({ matched: 2, added: 2, removed: 0 });
+    });
+
+    it('evaluates in chunks as in one statement: the first run inserts the members matched, later ones the differences', async () => {
+      const s = await world();
+      const segments = new SegmentService(database.prisma);
+      const whole = new RecalculationService(database.prisma, { now: new TestClock('2024-03-01T09:00:00Z').now });
+      const clock = new TestClock('2024-03-01T09:00:00Z');
+      const inChunks = new RecalculationService(database.prisma, { now: clock.now, chunkSize: 2 });
+      const parts = list(s, 'a', 'b', 'c', 'd', 'inactive');
+      const reference = await segments.create(s.store, { name: 'One statement', active: true, parts });
+      const chunked = await segments.create(s.store, { name: 'Chunks of two', active: true, parts });
+      const expected = await whole.recalculate(reference.id, { collectChanges: true });
+      const progress: [number, number][] = [];
+      const first = await inChunks.recalculate(chunked.id, { collectChanges: true, onProgress: (done, total) => progress.push([done, total]) });
+      expect(progress).toEqual([[0, 4], [2, 4], [4, 4]]);
+      expect(first).toMatchObject({ matched: 4, added: 4, removed: 0, left: [] });
+      expect(first.statistics).toEqual(expected.statistics);
+      expect([...first.joined!].sort()).toEqual([...expected.joined!].sort());
+      expect(Object.keys(await membership(chunked.id, s)).sort()).toEqual(['a', 'b', 'c', 'd']);
+
+      await segments.update(s.store, chunked.id, { name: 'Chunks of two', parts: list(s, 'b', 'c') });
+      clock.set('2024-03-02T09:00:00Z');
+      const second = await inChunks.recalculate(chunked.id, { collectChanges: true });
+      expect(second).toMatchObject({ matched: 2, added: 0, removed: 2, joined: [] });
+      expect([...second.left!].sort()).toEqual([s.id('a'), s.id('d')].sort());
+      expect(await membership(chunked.id, s)).toEqual({ b: '2024-03-01T09:00:00.000Z', c: '2024-03-01T09:00:00.000Z' });
+    });
+
+    it('member removal waits for a running recalculation of its store, then deletes the memberships', async () => {
+      const s = await world();
+      const services = createServices(database.prisma, config, { now: new TestClock('2024-03-01T09:00:00Z').now });
+      const segment = await new SegmentService(database.prisma).create(s.store, { name: 'Removal', active: true, parts: list(s, 'a', 'b') });
+      await new RecalculationService(database.prisma, { now: new TestClock('2024-03-01T09:00:00Z').now }).recalculate(segment.id);
+      // A transaction holding the lock a recalculation holds while it runs.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => (locked = resolve));
+      const run = database.prisma.$transaction(async (tx) => {
+        await lockStoreMemberships(tx, s.store.id, 'shared');
+        locked();
+        await released;
+      });
+      await holding;
+      let removed = false;
+      const removal = services.members.remove(s.store, s.id('a')).then(() => (removed = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(removed).toBe(false);
+      release();
+      await run;
+      await removal;
+      expect(await membership(segment.id, s)).toEqual({ b: '2024-03-01T09:00:00.000Z' });
     });
 
     it('does not recalculate an inactive segment: its last membership and statistics stay frozen', async () => {
