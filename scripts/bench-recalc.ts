@@ -106,7 +106,7 @@ async function admin(sql: string) {
 /** Tables the load fills: their keys and indexes are dropped first and rebuilt after. */
 const LOADED = [
   'Member', 'MemberTier', 'MemberLabel', 'MemberCustomField', 'MemberStats', 'MemberChannelStats', 'MemberDailyAmount',
-  'Transaction', 'TransactionItem', 'TransactionItemLabel',
+  'Transaction',
 ];
 const CHANNELS = ['Web shop', 'Mobile app', 'Store POS', 'Call centre'];
 const LEVELS = ['Bronze', 'Silver', 'Gold', 'Platinum'];
@@ -345,27 +345,34 @@ async function load(client: pg.Client, store: Store, log: (step: string, ms: num
     [store.id, nowEpoch, basketSize, unmatched],
   );
   await client.query(`DROP TABLE bench_sells`);
-  // Items for ~10% of the sells: 1-3 of 120 products (SKU, maker, category and colour labels).
+  // Items for ~10% of the sells: 1-3 of 120 products (SKU, maker, category and colour labels),
+  // stored on the transaction as the importer stores them (normalised arrays + items as JSON).
   await step(
     'items',
-    `INSERT INTO "TransactionItem" ("transactionId", position, sku, name, quantity, "grossValue", maker, labels, "skuNorm", "makerNorm")
-     SELECT t.id, pos, sku, initcap(category) || ' ' || color, 1, round(t."grossValue" / n, 2), maker,
-            jsonb_build_array(jsonb_build_object('key', 'category', 'value', category), jsonb_build_object('key', 'color', 'value', color)),
-            lower(sku), lower(maker)
-     FROM (SELECT id, "grossValue", uuid_hash_extended(id, 0) AS th FROM "Transaction" WHERE "documentType" = 'sell') t
-     CROSS JOIN LATERAL (SELECT 1 + floor(bench_r(t.th, 71) * 3)::int AS n) nn
-     CROSS JOIN LATERAL generate_series(0, nn.n - 1) pos
-     CROSS JOIN LATERAL (SELECT floor(bench_r(t.th # pos, 72) * 120)::int AS product) pp
-     CROSS JOIN LATERAL (SELECT 'SKU-' || upper(left(($1::text[])[1 + product / 20], 3)) || '-' || (100 + product % 20) AS sku,
-                                ($2::text[])[1 + (product * 7) % 10] AS maker, ($1::text[])[1 + product / 20] AS category,
-                                ($3::text[])[1 + (product * 5) % 6] AS color) x
-     WHERE bench_r(t.th, 70) < 0.10`,
+    `UPDATE "Transaction" t
+     SET skus = f.skus, makers = f.makers, "itemLabels" = f.labels, items = f.items
+     FROM (
+       SELECT t.id,
+              array_agg(DISTINCT lower(x.sku)) AS skus, array_agg(DISTINCT lower(x.maker)) AS makers,
+              (SELECT array_agg(DISTINCT l) FROM unnest(array_agg(to_json(ARRAY['category', x.category])::text)
+                                                     || array_agg(to_json(ARRAY['color', x.color])::text)) l) AS labels,
+              json_agg(json_build_object('sku', x.sku, 'name', initcap(x.category) || ' ' || x.color, 'quantity', 1,
+                                         'grossValue', round(t."grossValue" / nn.n, 2), 'maker', x.maker,
+                                         'labels', json_build_array(json_build_object('key', 'category', 'value', x.category),
+                                                                    json_build_object('key', 'color', 'value', x.color)))
+                       ORDER BY pos) AS items
+       FROM (SELECT id, "grossValue", uuid_hash_extended(id, 0) AS th FROM "Transaction" WHERE "documentType" = 'sell') t
+       CROSS JOIN LATERAL (SELECT 1 + floor(bench_r(t.th, 71) * 3)::int AS n) nn
+       CROSS JOIN LATERAL generate_series(0, nn.n - 1) pos
+       CROSS JOIN LATERAL (SELECT floor(bench_r(t.th # pos, 72) * 120)::int AS product) pp
+       CROSS JOIN LATERAL (SELECT 'SKU-' || upper(left(($1::text[])[1 + product / 20], 3)) || '-' || (100 + product % 20) AS sku,
+                                  ($2::text[])[1 + (product * 7) % 10] AS maker, ($1::text[])[1 + product / 20] AS category,
+                                  ($3::text[])[1 + (product * 5) % 6] AS color) x
+       WHERE bench_r(t.th, 70) < 0.10
+       GROUP BY t.id, t."grossValue", nn.n
+     ) f
+     WHERE f.id = t.id`,
     [CATEGORIES, MAKERS, COLORS],
-  );
-  await step(
-    'item labels',
-    `INSERT INTO "TransactionItemLabel" ("transactionId", position, key, value)
-     SELECT i."transactionId", i.position, l->>'key', l->>'value' FROM "TransactionItem" i, jsonb_array_elements(i.labels) l`,
   );
 
   // The aggregates, as the ingest's addToAggregates computes them, over every transaction at once.

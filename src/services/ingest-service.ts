@@ -68,7 +68,7 @@ export const MAX_REPORTED_ERRORS = 1000;
 const ANALYZE_AFTER = 1000;
 const ANALYZED_TABLES = [
   'Member', 'MemberLabel', 'MemberCustomField', 'MemberTier', 'MemberStats', 'MemberChannelStats', 'MemberDailyAmount',
-  'Transaction', 'TransactionItem', 'TransactionItemLabel', 'CustomEvent', 'CampaignCompletion',
+  'Transaction', 'CustomEvent', 'CampaignCompletion',
   'AchievementCompletion', 'AchievementProgress', 'ChallengeCompletion', 'MilestoneProgress',
 ];
 /** Valid records per write: large enough that per-statement costs vanish, small enough for flat memory. */

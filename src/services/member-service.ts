@@ -110,7 +110,6 @@ export class MemberService {
       : null;
     if (!transaction) throw new NotFound(`Transaction ${transactionId} not found.`);
     await this.prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`DELETE FROM "TransactionItemLabel" WHERE "transactionId" = $1::uuid`, transaction.id);
       await tx.transaction.delete({ where: { id: transaction.id } });
       if (transaction.customerId) await recomputeAggregates(tx, store, [transaction.customerId]);
     });

@@ -1,7 +1,7 @@
 -- Item facts the criteria read move onto the Transaction row (one row per transaction instead of
 -- one per transaction, item and item label): normalised SKUs, makers and labels as arrays with
 -- GIN indexes, and the items as imported as one JSON column. TransactionItem and
--- TransactionItemLabel are emptied (their rows are moved here) and no longer written.
+-- TransactionItemLabel are dropped once their rows are moved here.
 
 -- DropIndex: recomputing a member's aggregates now reads (storeId, customerId, purchasedAt).
 DROP INDEX "Transaction_customerId_channelId_idx";
@@ -36,7 +36,11 @@ FROM (
 ) l
 WHERE l."transactionId" = t."id";
 
-TRUNCATE "TransactionItemLabel", "TransactionItem";
+-- DropTable
+DROP TABLE "TransactionItemLabel";
+
+-- DropTable
+DROP TABLE "TransactionItem";
 
 -- CreateIndex
 CREATE INDEX "Transaction_skus_idx" ON "Transaction" USING GIN ("skus");
