@@ -30,6 +30,7 @@
  * deployment would. With --cpu-prof DIR the server process is profiled during each load (V8 CPU
  * profiles in DIR, one per target and round).
  */
+import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -85,7 +86,6 @@ if (
   process.exit(values.help ? 0 : 2);
 }
 const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
-const serverUrl = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** The query of the issue (test/query-count.test.ts counts its SQL statements). */
 const ISSUE_QUERY = `{
@@ -104,15 +104,6 @@ const ISSUE_QUERY = `{
 
 const uuid = (prefix: number, n: number) => `${prefix}0000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -575,8 +566,7 @@ const roundRatio = (a: Summary, b: Summary, ratio: (a: LoadResult, b: LoadResult
 const dbName = `bench_graphql_${randomBytes(6).toString('hex')}`;
 
 async function main() {
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
+  const url = new URL(benchDatabaseUrl(dbName));
   const databaseUrl = url.toString();
   const username = 'bench';
   const password = randomBytes(12).toString('hex');
@@ -585,7 +575,7 @@ async function main() {
     `GraphQL read benchmark: ${SEGMENTS} segments, ${memberCount} members, ${connections} connections, ` +
       `${warmup} s warm-up + ${duration} s per load, ${rounds} round(s); database ${dbName}`,
   );
-  await admin(`CREATE DATABASE ${dbName}`);
+  await adminQuery(`CREATE DATABASE ${dbName}`);
   let app: App | undefined;
   let appServer: ReturnType<typeof createHttpServer> | undefined;
   let floorServer: Server | undefined;
@@ -695,7 +685,7 @@ async function main() {
     await app?.close();
     await profiler?.post('Profiler.disable');
     profiler?.disconnect();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
 }
 

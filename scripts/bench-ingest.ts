@@ -21,6 +21,7 @@
  *    upserts or aggregates.
  * 5. Drops the database (and the temp files unless --keep).
  */
+import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -51,22 +52,12 @@ if (!Number.isInteger(wanted) || wanted < 1 || !Number.isInteger(seed)) {
   console.log('Usage: npm run bench:ingest -- [--transactions N] [--seed S] [--keep]');
   process.exit(2);
 }
-const serverUrl = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const perSecond = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const norm = (value: string | null | undefined) => (value == null ? null : value.trim().toLowerCase());
 
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A COPY text-format row: tabs between fields, \N for null, backslash escapes. */
 function copyRow(fields: unknown[]): string {
@@ -152,11 +143,10 @@ async function copyInto(client: pg.Client, table: string, file: string) {
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-ingest-'));
   const dbName = `bench_ingest_${randomBytes(5).toString('hex')}`;
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
+  const url = new URL(benchDatabaseUrl(dbName));
   let created = false;
   try {
-    await admin(`CREATE DATABASE ${dbName}`);
+    await adminQuery(`CREATE DATABASE ${dbName}`);
     created = true;
     const database = await openDatabase({ url: url.toString() });
     try {
@@ -269,7 +259,7 @@ async function main() {
       await database.close();
     }
   } finally {
-    if (created) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (created) await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     if (values.keep) console.log(`Files kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

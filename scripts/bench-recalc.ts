@@ -40,6 +40,7 @@
  * compare with the current members: whole store, and one chunk when the store is larger than the
  * chunk size) and of the floor forms, at run 1's clock.
  */
+import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -85,20 +86,10 @@ if (
   console.log('Usage: npm run bench:recalc -- [--members N] [--transactions N] [--repeats N] [--chunk-size N] [--explain] [--keep] [--database bench_recalc_...]');
   process.exit(2);
 }
-const serverUrl = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Loading.
@@ -531,13 +522,12 @@ interface RunFigures {
 async function main() {
   const reuse = values.database;
   const dbName = reuse ?? `bench_recalc_${randomBytes(5).toString('hex')}`;
-  const url = new URL(serverUrl);
-  url.pathname = `/${dbName}`;
+  const url = new URL(benchDatabaseUrl(dbName));
   let created = false;
   let failed = false;
   try {
     if (!reuse) {
-      await admin(`CREATE DATABASE ${dbName}`);
+      await adminQuery(`CREATE DATABASE ${dbName}`);
       created = true;
     }
     const database = await openDatabase({ url: url.toString() });
@@ -670,7 +660,7 @@ async function main() {
       await database.close();
     }
   } finally {
-    if (created && !values.keep) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (created && !values.keep) await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     else if (created) console.log(`Database ${dbName} kept (reuse with --database ${dbName}).`);
   }
   if (failed) {

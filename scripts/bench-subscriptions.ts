@@ -43,6 +43,7 @@
  * --events lists each event's latencies; --progress-interval MS overrides the app's coalescing of
  * RUNNING counts (0: one event per chunk, to load the per-delivery path as before coalescing).
  */
+import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -53,7 +54,6 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { buildSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import pg from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -420,15 +420,9 @@ async function importMembers(prisma: import('../src/generated/prisma/client.ts')
 /** A fresh PostgreSQL database with the members already imported (so the app process's RSS starts clean). */
 async function prepareDatabase(members: number) {
   const { openDatabase } = await import('../src/db/database.ts');
-  const serverUrl = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
   const name = `bench_subs_${randomBytes(6).toString('hex')}`;
-  const adminQuery = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
   await adminQuery(`CREATE DATABASE ${name}`);
-  const url = Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+  const url = benchDatabaseUrl(name);
   const drop = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   try {
     const database = await openDatabase({ url });
