@@ -25,7 +25,7 @@ import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -179,6 +179,7 @@ async function main() {
         const cpu = process.cpuUsage();
         marks.push({ at: performance.now(), cpu: (cpu.user + cpu.system) / 1000, pg: backends.read(), transactions: count });
       };
+      const loadAtStart = loadavg()[0].toFixed(1);
       started = performance.now();
       mark(0);
       const summary = await new IngestService(database.prisma).importLines(store, file.lines, (progress) => mark(progress.byKind.transaction ?? 0));
@@ -255,6 +256,9 @@ async function main() {
       );
       console.log(`  ratio import / floor: ${(importRate / floorRate).toFixed(3)}`);
       console.log(`Target ${TARGET} transactions/s: ${importRate >= TARGET ? 'met' : 'not met'}`);
+      console.log(
+        `Machine: ${availableParallelism()} CPUs; 1-minute load average ${loadAtStart} when the import started, ${loadavg()[0].toFixed(1)} at the end (this run included)`,
+      );
     } finally {
       await database.close();
     }

@@ -13,6 +13,7 @@ import { INGEST_KINDS, fastTransaction, ingestRecord, parseRecord } from '../src
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
+import { IngestService, itemFacts } from '../src/services/ingest-service.ts';
 
 /** Member ids are global (one table for every store): each test takes its own. */
 const member = (n: number) => `0a000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -271,6 +272,92 @@ describeEachDatabase('ingest', (kind) => {
     expect((await ingest([sell(21, member(6), '2026-03-01T10:00:00Z', 100)])).errors).toEqual([]);
     const { stats, channels, days } = await aggregates(prisma, [member(5)]);
     expect([stats, channels, days]).toEqual([[], [], []]);
+  });
+
+  it('writes item texts with quotes, backslashes, tabs, line breaks, braces and non-ASCII unchanged', async () => {
+    const store = await newStore();
+    const odd = ['Tab\there', 'quote"d', 'back\\slash', '{brace},comma', 'new\nline\r', 'NULL', '\\N', 'Zażółć 🍺', '"', '\\'];
+    const items = odd.map((text, i) => ({
+      sku: `${text}-${i}`,
+      name: text,
+      maker: text,
+      labels: [{ key: `k${text}`, value: text }, { key: 'plain', value: `v${i}` }],
+    }));
+    const record = { kind: 'transaction', transactionId: tx(40), customerId: null, documentType: 'sell', purchasedAt: '2026-04-01T10:00:00.5+02:00', grossValue: 12.3, items };
+    const summary = await t.app.services.ingest.importRecords(store, [record]);
+    expect(summary.errors).toEqual([]);
+    const parsed = parseRecord(record);
+    if (!('record' in parsed) || parsed.record.kind !== 'transaction') throw new Error('expected a transaction');
+    const stored = await prisma.transaction.findUniqueOrThrow({ where: { id: tx(40) } });
+    expect({ skus: stored.skus, makers: stored.makers, itemLabels: stored.itemLabels }).toEqual(itemFacts(parsed.record.items));
+    expect(stored.items).toEqual(JSON.parse(JSON.stringify(parsed.record.items)));
+    expect(stored.purchasedAt.toISOString()).toBe('2026-04-01T08:00:00.500Z');
+    expect(stored.grossValue.toString()).toBe('12.3');
+    // The same record again changes nothing.
+    expect((await t.app.services.ingest.importRecords(store, [record])).errors).toEqual([]);
+    expect(await prisma.transaction.findUniqueOrThrow({ where: { id: tx(40) } })).toEqual(stored);
+  });
+
+  it('keeps aggregates right with small batches written side by side, ids repeated across batches and re-imports', async () => {
+    const store = await newStore('Europe/Warsaw');
+    const records = [...generateRecords({ members: 40, seed: 5 })];
+    const ingest = new IngestService(prisma, { batchSize: 23 });
+    // Some transactions again 20-40 lines later (the same or the next batch) with another value:
+    // the later line wins.
+    const withRepeats: string[] = [];
+    const due = new Map<number, string[]>();
+    records.forEach((r, i) => {
+      withRepeats.push(JSON.stringify(r), ...(due.get(i) ?? []));
+      if (r.kind === 'transaction' && i % 7 === 0) {
+        const later = i + 20 + (i % 21);
+        due.set(later, [...(due.get(later) ?? []), JSON.stringify({ ...r, grossValue: Number(r.grossValue) + 1 })]);
+      }
+    });
+    const winner = new Map<string, WireRecord>();
+    for (const line of withRepeats) {
+      const r = JSON.parse(line) as WireRecord;
+      winner.set(r.kind === 'transaction' ? r.transactionId : line, r);
+    }
+    const expectedRecords = [...winner.values()];
+    const first = await ingest.importLines(store, linesOf(withRepeats));
+    expect(first.errors).toEqual([]);
+    const members = records.flatMap((r) => (r.kind === 'member' ? [r.customerId] : []));
+    expect(await aggregates(prisma, members)).toEqual(expectedAggregates(expectedRecords, 'Europe/Warsaw'));
+    const before = await snapshot(prisma);
+    expect((await ingest.importLines(store, linesOf(withRepeats))).errors).toEqual([]);
+    expect(await snapshot(prisma)).toEqual(before);
+  });
+
+  it('counts a corrected transaction once when the batch next to it adds new ones for the same members', async () => {
+    // Batches alternate: one of new transactions on new days for a few members, then one that
+    // corrects (re-sends with another value) a transaction of each of them stored by an earlier
+    // import. A correction recomputes the member's aggregates, which must not interleave with
+    // the neighbouring batch's increments (each day's amount could then count twice or not at
+    // all). Whether they would interleave depends on timing; importLines keeps a batch with stored
+    // transactions apart from its neighbours, and this checks the result.
+    const store = await newStore();
+    const members = Array.from({ length: 4 }, (_, i) => member(900 + i));
+    await t.app.services.ingest.importRecords(store, members.map((customerId) => ({ kind: 'member', customerId })));
+    const transaction = (n: number, customerId: string, day: number, grossValue: number) => ({
+      kind: 'transaction', transactionId: tx(1000 + n), customerId, documentType: 'sell',
+      purchasedAt: new Date(Date.UTC(2026, 0, 1 + day, 12)).toISOString(), grossValue,
+    }) as WireRecord;
+    const stored = members.map((customerId, i) => transaction(i, customerId, 0, 10));
+    expect((await t.app.services.ingest.importRecords(store, stored)).errors).toEqual([]);
+    // Batches of 200: 200 new transactions of those members, then their corrections and 196 new
+    // transactions of other members (so both batches take about as long to write).
+    const others = Array.from({ length: 4 }, (_, i) => member(910 + i));
+    await t.app.services.ingest.importRecords(store, others.map((customerId) => ({ kind: 'member', customerId })));
+    const lines: WireRecord[] = [];
+    let n = 100;
+    for (let round = 1; round <= 10; round++) {
+      for (let k = 0; k < 200; k++) lines.push(transaction(n++, members[k % 4], 1 + ((n * 7) % 700), 1));
+      members.forEach((customerId, i) => lines.push(transaction(i, customerId, 0, 10 + round)));
+      for (let k = 0; k < 196; k++) lines.push(transaction(n++, others[k % 4], 1 + ((n * 7) % 700), 1));
+    }
+    const ingest = new IngestService(prisma, { batchSize: 200 });
+    expect((await ingest.importLines(store, linesOf(lines.map((line) => JSON.stringify(line))))).errors).toEqual([]);
+    expect(await aggregates(prisma, [...members, ...others])).toEqual(expectedAggregates([...stored, ...lines], 'UTC'));
   });
 
   it('replaces a re-imported transaction’s items and labels', async () => {

@@ -1,4 +1,6 @@
+import { finished } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { hashPassword } from '../auth/passwords.ts';
 import { postgresUrlOf } from '../db/database.ts';
 import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
@@ -29,15 +31,21 @@ interface EncodedTransaction {
   kind: 'transaction';
   transactionId: string;
   customerId: string | null;
-  /** documentType, purchasedAt, channelId, grossValue, skus, makers, itemLabels (array literals), items (JSON). */
-  columns: (string | null)[];
+  /**
+   * Through Prisma: documentType, purchasedAt, channelId, grossValue, skus, makers, itemLabels
+   * (array literals), items (JSON). On PostgreSQL: instead, the whole row of the staging table
+   * as a line of COPY text.
+   */
+  columns?: (string | null)[];
+  row?: string;
 }
 
 /** What a batch holds: records as validated, transactions encoded. */
 type Pending = Exclude<IngestRecord, { kind: 'transaction' }> | EncodedTransaction;
 type PendingOf<K extends IngestKind> = Extract<Pending, { kind: K }>;
 
-function encodeTransaction(t: RecordOf<'transaction'>): EncodedTransaction {
+function encodeTransaction(t: RecordOf<'transaction'>, copy: boolean): EncodedTransaction {
+  if (copy) return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copyRowOf(t) };
   const facts = itemFacts(t.items);
   return {
     kind: 'transaction',
@@ -48,6 +56,64 @@ function encodeTransaction(t: RecordOf<'transaction'>): EncodedTransaction {
       bindArray(facts.skus) as string, bindArray(facts.makers) as string, bindArray(facts.itemLabels) as string, JSON.stringify(t.items),
     ],
   };
+}
+
+/** Characters an array literal's quoted element, or COPY's text format, escapes. */
+const ELEMENT_SPECIAL = /["\\\t\n\r]/;
+const ELEMENT_ESCAPES: Record<string, string> = { '"': '\\\\"', '\\': '\\\\\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One element of an array literal, quoted, as it stands in a COPY text field. */
+function copyElement(text: string): string {
+  return ELEMENT_SPECIAL.test(text) ? `"${text.replace(/["\\\t\n\r]/g, (c) => ELEMENT_ESCAPES[c])}"` : `"${text}"`;
+}
+
+/** Texts JSON.stringify writes as they are between its quotes (no quote, backslash, control character or surrogate). */
+const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * A normalised item label as an element of the itemLabels literal in COPY text: the JSON text
+ * `["key","value"]`, quoted. Written directly for plain texts (the usual case).
+ */
+function copyLabelElement(key: string, value: string): string {
+  return JSON_PLAIN.test(key) && JSON_PLAIN.test(value)
+    ? `"[\\\\"${key}\\\\",\\\\"${value}\\\\"]"`
+    : copyElement(JSON.stringify([key, value]));
+}
+
+/** Appends `element` to a comma-separated list unless already there (lists of a few items: no Set). */
+function addDistinct(list: string[], element: string) {
+  for (let i = 0; i < list.length; i++) if (list[i] === element) return;
+  list.push(element);
+}
+
+/**
+ * The staging row of a transaction as a line of COPY text (columns of the staging table): item
+ * facts (as itemFacts gives them) as array literals, items as JSON. Built in one pass, without
+ * the intermediate arrays and strings of the parameter path.
+ */
+export function copyRowOf(t: RecordOf<'transaction'>): string {
+  let facts = '{}\t{}\t{}';
+  const items = t.items;
+  if (items.length) {
+    const skus: string[] = [];
+    const makers: string[] = [];
+    const labels: string[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item.sku != null) addDistinct(skus, item.sku.trim().toLowerCase());
+      if (item.maker != null) addDistinct(makers, item.maker.trim().toLowerCase());
+      const itemLabels = item.labels;
+      for (let j = 0; j < itemLabels.length; j++)
+        addDistinct(labels, copyLabelElement(itemLabels[j].key.trim().toLowerCase(), itemLabels[j].value.trim().toLowerCase()));
+    }
+    facts = `{${skus.map(copyElement).join(',')}}\t{${makers.map(copyElement).join(',')}}\t{${labels.join(',')}}`;
+  }
+  let json = JSON.stringify(items);
+  if (json.includes('\\')) json = json.replace(/\\/g, '\\\\');
+  return (
+    `${t.transactionId}\t${t.customerId ?? '\\N'}\t${t.documentType}\t${t.purchasedAt.toISOString()}\t${t.channelId ?? '\\N'}\t` +
+    `${t.grossValue.toFixed(2)}\t${facts}\t${json}`
+  );
 }
 
 interface Numbered<R extends Pending = Pending> {
@@ -71,8 +137,14 @@ const ANALYZED_TABLES = [
   'Transaction', 'CustomEvent', 'CampaignCompletion',
   'AchievementCompletion', 'AchievementProgress', 'ChallengeCompletion', 'MilestoneProgress',
 ];
-/** Valid records per write: large enough that per-statement costs vanish, small enough for flat memory. */
-const BATCH_SIZE = 2000;
+/**
+ * Valid records per write: large enough that per-statement and per-round-trip costs vanish and
+ * that a batch's new transactions share their members' aggregate rows, small enough for flat
+ * memory (a batch of transactions holds about 1 KB a record; at most three exist at a time).
+ */
+const BATCH_SIZE = 5000;
+/** Through Prisma (PGlite) array parameters pass its query compiler, whose memory grows with them. */
+const PRISMA_BATCH_SIZE = 2000;
 
 type Tx = Prisma.TransactionClient;
 
@@ -123,6 +195,8 @@ interface Exec {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `work` in one database transaction on one connection. */
   transaction<T>(work: (tx: Exec) => Promise<T>): Promise<T>;
+  /** `COPY ... FROM STDIN` of text-format data (PostgreSQL only; within `transaction`). */
+  copy?(sql: string, data: string): Promise<void>;
 }
 
 /** Through Prisma: PGlite, or any adapter other than @prisma/adapter-pg. */
@@ -143,6 +217,12 @@ function prismaExec(db: Tx | PrismaClient): Exec {
  */
 function pgExec(pool: pg.Pool, client?: pg.PoolClient): Exec {
   return {
+    copy: async (sql, data) => {
+      if (!client) throw new Error('COPY runs within a transaction');
+      const stream = client.query(copyFrom(sql));
+      stream.end(data);
+      await finished(stream);
+    },
     query: async <T>(sql: string, params: unknown[] = []) =>
       (await (client ?? pool).query(sql, params.map(bindArray))).rows as T[],
     transaction: async (work) => {
@@ -230,22 +310,30 @@ export class IngestService {
    */
   constructor(
     private readonly prisma: PrismaClient,
-    options: { postgres?: pg.PoolConfig | false } = {},
+    options: { postgres?: pg.PoolConfig | false; /** Valid records per write (tests use small ones). */ batchSize?: number } = {},
   ) {
     const url = postgresUrlOf(prisma);
     const postgres = options.postgres === false ? undefined : (options.postgres ?? (url ? { connectionString: url } : undefined));
     if (postgres) {
-      const pool = new pg.Pool({ ...postgres, max: 2, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+      // Two batches written side by side, and the member lookup of the next one.
+      const pool = new pg.Pool({ ...postgres, max: 3, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
       // An idle connection ended by the server (restart, database dropped) is replaced on next use.
       pool.on('error', () => undefined);
       this.db = pgExec(pool);
     } else this.db = prismaExec(prisma);
+    this.copy = Boolean(this.db.copy);
+    this.batchSize = options.batchSize ?? (this.copy ? BATCH_SIZE : PRISMA_BATCH_SIZE);
   }
 
+  /** Transactions travel by COPY through a staging table (PostgreSQL), else as array parameters. */
+  private readonly copy: boolean;
+  private readonly batchSize: number;
+
   /**
-   * Imports NDJSON lines as they stream in: memory stays flat whatever the file size (two
-   * batches at most: the one being written and the one being read). Reading and validating a
-   * batch overlaps with writing the previous one, so the database and Node work side by side.
+   * Imports NDJSON lines as they stream in: memory stays flat whatever the file size (three
+   * batches at most: two being written and the one being read). Reading and validating a batch
+   * overlaps with writing the previous ones, so the database and Node work side by side; on
+   * PostgreSQL, consecutive batches of transactions are written on two connections at once.
    */
   async importLines(
     store: Store,
@@ -254,12 +342,32 @@ export class IngestService {
   ): Promise<ImportSummary> {
     const summary = emptySummary();
     let batch = emptyBatch();
+    /**
+     * The batch being written, and its transaction ids when it holds nothing but transactions
+     * none of which was stored before it started.
+     */
     let writing: Promise<void> | undefined;
+    let writingIds: Set<string> | undefined;
+    /** The batch before it, when both are written side by side. */
+    let older: Promise<void> | undefined;
     const submit = async () => {
       const current = batch;
       batch = emptyBatch();
-      await writing;
+      const transactionIds = this.copy ? transactionIdsOf(current) : undefined;
+      await older;
+      older = undefined;
+      // Only new transactions: a stored one that changed makes its member's aggregates be
+      // recomputed (deleted, then summed again from the transactions), which must not overlap
+      // another batch's increments for the same member.
+      const ids = transactionIds && (await this.noneStored(transactionIds)) ? transactionIds : undefined;
+      // Two batches of nothing but new transactions, without an id in common, are written side by
+      // side on two connections (on PostgreSQL): each is one database transaction, and neither
+      // needs what the other writes (members are committed before; the aggregates they share are
+      // increments, taken in one order by both). Anything else waits for the previous batch.
+      if (ids && writingIds && !sharesAny(ids, writingIds)) older = writing;
+      else await writing;
       writing = this.flush(store, current, summary).then(() => onProgress?.(summary));
+      writingIds = ids;
       // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
       writing.catch(() => undefined);
     };
@@ -275,16 +383,24 @@ export class IngestService {
       }
       const parsed = parseRecord(raw);
       if ('error' in parsed) batch.errors.push({ line, reason: parsed.error });
-      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record) : parsed.record });
-      if (batch.records.length >= BATCH_SIZE) await submit();
+      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, this.copy) : parsed.record });
+      if (batch.records.length >= this.batchSize) await submit();
       // Let the batch being written send its next statement while this one is read.
-      else if (writing && line % 512 === 0) await new Promise((resolve) => setImmediate(resolve));
+      else if (writing && line % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     await submit();
+    await older;
     await writing;
     summary.errors.sort((a, b) => a.line - b.line);
     if (summary.imported >= ANALYZE_AFTER) await this.analyze();
     return summary;
+  }
+
+  /** Whether none of these transaction ids is stored yet (in any store). */
+  private async noneStored(ids: Set<string>): Promise<boolean> {
+    if (!ids.size) return true;
+    const found = await this.db.query(`SELECT 1 FROM "Transaction" WHERE "id" = ANY($1::uuid[]) LIMIT 1`, [[...ids]]);
+    return found.length === 0;
   }
 
   /**
@@ -529,29 +645,53 @@ export class IngestService {
   private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary) {
     const latest = lastById(items, (record) => record.transactionId);
     const n = latest.length;
-    const [ids, customers, types, dates, channels, values, skus, makers, labels, details] = columns(10, n);
-    for (let i = 0; i < n; i++) {
-      const t = latest[i].record;
-      ids[i] = t.transactionId;
-      customers[i] = t.customerId;
-      [types[i], dates[i], channels[i], values[i], skus[i], makers[i], labels[i], details[i]] = t.columns;
+    let input: string;
+    let params: unknown[];
+    let stage: string | undefined;
+    if (latest[0].record.row !== undefined) {
+      // PostgreSQL: the batch goes to a temporary staging table by COPY (cheaper on both sides
+      // than large array parameters), then one statement moves it.
+      const data: string[] = new Array(n + 1);
+      for (let i = 0; i < n; i++) data[i] = latest[i].record.row!;
+      data[n] = '';
+      stage = data.join('\n');
+      input = `SELECT * FROM pg_temp.ingest_transaction`;
+      params = [store.id, store.timezone];
+    } else {
+      const [ids, customers, types, dates, channels, values, skus, makers, labels, details] = columns(10, n);
+      for (let i = 0; i < n; i++) {
+        const t = latest[i].record;
+        ids[i] = t.transactionId;
+        customers[i] = t.customerId;
+        [types[i], dates[i], channels[i], values[i], skus[i], makers[i], labels[i], details[i]] = t.columns!;
+      }
+      input = `SELECT i.id, i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue",
+                  i.skus::text[] AS skus, i.makers::text[] AS makers, i."itemLabels"::text[] AS "itemLabels", i.items::json AS items
+           FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::numeric[], $9::text[], $10::text[], $11::text[],
+                       string_to_array($12::text, E'\\n'))
+             AS i(id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items)`;
+      // Items as JSON texts, one a line: JSON.stringify never writes a raw line break.
+      params = [store.id, store.timezone, ids, customers, types, dates, channels, values, skus, makers, labels, details.join('\n')];
     }
     const rows = await this.db.transaction(async (tx) => {
-      const rows = await query<{ id: string; foreign: boolean; before: string | null; after: string | null }[]>(
-        tx,
-        `WITH input AS MATERIALIZED (
-           SELECT i.id, i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue",
-                  i.skus::text[] AS skus, i.makers::text[] AS makers, i."itemLabels"::text[] AS "itemLabels", i.items::json AS items
-           FROM unnest($1::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::numeric[], $8::text[], $9::text[], $10::text[],
-                       string_to_array($11::text, E'\\n'))
-             AS i(id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items)),
+      if (stage !== undefined) {
+        await execute(
+          tx,
+          `CREATE TEMP TABLE IF NOT EXISTS ingest_transaction (
+             id uuid, "customerId" uuid, "documentType" text, "purchasedAt" timestamptz(3), "channelId" uuid, "grossValue" numeric(14, 2),
+             skus text[], makers text[], "itemLabels" text[], items json) ON COMMIT DELETE ROWS`,
+        );
+        await tx.copy!(`COPY pg_temp.ingest_transaction FROM STDIN`, stage);
+      }
+      const rows = await tx.query<{ id: string; foreign: boolean; before: string | null; after: string | null }>(
+        `WITH input AS MATERIALIZED (${input}),
          -- CTEs all see the tables as they were before the statement: the previous versions.
          before AS MATERIALIZED (
            SELECT t.id, t."storeId", t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue"
            FROM "Transaction" t WHERE t.id IN (SELECT id FROM input)),
          written AS (
            INSERT INTO "Transaction" AS t (id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items)
-           SELECT id, $2::uuid, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items FROM input
+           SELECT id, $1::uuid, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items FROM input
            ON CONFLICT (id) DO UPDATE SET "customerId" = EXCLUDED."customerId", "documentType" = EXCLUDED."documentType",
              "purchasedAt" = EXCLUDED."purchasedAt", "channelId" = EXCLUDED."channelId", "grossValue" = EXCLUDED."grossValue",
              skus = EXCLUDED.skus, makers = EXCLUDED.makers, "itemLabels" = EXCLUDED."itemLabels", items = EXCLUDED.items
@@ -562,14 +702,13 @@ export class IngestService {
          added AS MATERIALIZED (
            SELECT i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue" FROM input i
            WHERE i."customerId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM before b WHERE b.id = i.id)),
-         ${ADD_TO_AGGREGATES('added', '$2', '$12')}
-         SELECT i.id::text AS id, b."storeId" <> $2::uuid AS foreign, b."customerId"::text AS before, i."customerId"::text AS after
+         ${ADD_TO_AGGREGATES('added', '$1', '$2')}
+         SELECT i.id::text AS id, b."storeId" <> $1::uuid AS foreign, b."customerId"::text AS before, i."customerId"::text AS after
          FROM input i JOIN before b ON b.id = i.id
-         WHERE b."storeId" <> $2::uuid
+         WHERE b."storeId" <> $1::uuid
             OR (b."customerId", b."documentType", b."purchasedAt", b."channelId", b."grossValue")
                IS DISTINCT FROM (i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue")`,
-        // Items as JSON texts, one a line: JSON.stringify never writes a raw line break.
-        ids, store.id, customers, types, dates, channels, values, skus, makers, labels, details.join('\n'), store.timezone,
+        params,
       );
       // Members a changed transaction leaves or joins are recomputed from their transactions.
       const recompute = new Set<string>();
@@ -660,7 +799,7 @@ const ADD_TO_AGGREGATES = (source: string, storeId: string, timezone: string) =>
               COALESCE(sum("grossValue") FILTER (WHERE "documentType" = 'sell'), 0),
               COALESCE(sum("grossValue") FILTER (WHERE "documentType" = 'return'), 0),
               max("purchasedAt") FILTER (WHERE "documentType" = 'sell')
-       FROM ${source} GROUP BY "customerId"
+       FROM ${source} GROUP BY "customerId" ORDER BY "customerId"
        ON CONFLICT ("memberId") DO UPDATE SET
          "purchaseCount" = s."purchaseCount" + EXCLUDED."purchaseCount",
          "sellAmount" = s."sellAmount" + EXCLUDED."sellAmount",
@@ -669,14 +808,30 @@ const ADD_TO_AGGREGATES = (source: string, storeId: string, timezone: string) =>
      channels AS (
        INSERT INTO "MemberChannelStats" AS c ("memberId", "channelId", "purchaseCount")
        SELECT "customerId", "channelId", count(*) FROM ${source}
-       WHERE "documentType" = 'sell' AND "channelId" IS NOT NULL GROUP BY 1, 2
+       WHERE "documentType" = 'sell' AND "channelId" IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
        ON CONFLICT ("memberId", "channelId") DO UPDATE SET "purchaseCount" = c."purchaseCount" + EXCLUDED."purchaseCount"),
      days AS (
        INSERT INTO "MemberDailyAmount" AS d ("memberId", "day", "amount")
        SELECT "customerId", ("purchasedAt" AT TIME ZONE ${timezone}::text)::date,
               sum(CASE WHEN "documentType" = 'sell' THEN "grossValue" ELSE -"grossValue" END)
-       FROM ${source} GROUP BY 1, 2
+       FROM ${source} GROUP BY 1, 2 ORDER BY 1, 2
        ON CONFLICT ("memberId", "day") DO UPDATE SET "amount" = d."amount" + EXCLUDED."amount")`;
+
+/** The transaction ids of a batch that holds nothing but transactions (bad lines aside), else undefined. */
+function transactionIdsOf(batch: Batch): Set<string> | undefined {
+  if (!batch.records.length) return undefined;
+  const ids = new Set<string>();
+  for (const { record } of batch.records) {
+    if (record.kind !== 'transaction') return undefined;
+    ids.add(record.transactionId);
+  }
+  return ids;
+}
+
+function sharesAny(a: Set<string>, b: Set<string>): boolean {
+  for (const id of a) if (b.has(id)) return true;
+  return false;
+}
 
 /** `count` arrays of `length` slots, one per column of a bulk statement. */
 function columns(count: number, length: number): unknown[][] {
