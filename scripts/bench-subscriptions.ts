@@ -44,6 +44,7 @@
  * RUNNING counts (0: one event per chunk, to load the per-delivery path as before coalescing).
  */
 import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
+import type { RecalculationEvent } from '../src/jobs/events.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -72,19 +73,8 @@ const SUBSCRIPTION = /* GraphQL */ `
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between processes. */
 const now = () => performance.timeOrigin + performance.now();
 
-interface Published {
-  jobId: string;
-  segmentId: string;
-  storeId: string;
-  status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED';
-  processed?: number;
-  total?: number;
-  matched?: number;
-  added?: number;
-  removed?: number;
-  message?: string;
-  at: string;
-}
+/** An event as the app publishes it. */
+type Published = RecalculationEvent;
 
 /** A run as a server published it: each event, when (now()), and its offset from the first. */
 interface PublishedRun {
