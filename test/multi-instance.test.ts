@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { expectedStatistics, fixtureRecords, fixtures } from './support/run-fixtures.ts';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -44,41 +45,6 @@ interface Instance {
   url: string;
   exited: Promise<number | null>;
   output(): string;
-}
-
-interface Fixture {
-  id: string;
-  female: boolean;
-  cents: number;
-}
-
-const fixtures = (count: number): Fixture[] =>
-  Array.from({ length: count }, (_, i) => ({ id: randomUUID(), female: i % 2 === 0, cents: 1000 + (i % 7) * 125 }));
-
-const records = (members: Fixture[]) => [
-  ...members.map((m) => ({ kind: 'member', customerId: m.id, gender: m.female ? 'female' : 'male' })),
-  ...members.map((m) => ({
-    kind: 'transaction',
-    transactionId: randomUUID(),
-    customerId: m.id,
-    documentType: 'sell',
-    purchasedAt: '2024-03-01T10:00:00Z',
-    grossValue: m.cents / 100,
-  })),
-];
-
-/** `numerator / denominator` rounded half-up to 2 decimals. */
-const ratio2 = (numerator: number, denominator: number) =>
-  denominator === 0 ? 0 : Math.floor((2 * numerator * 100 + denominator) / (2 * denominator)) / 100;
-
-function expectedStatistics(set: Fixture[]) {
-  const cents = set.reduce((sum, m) => sum + m.cents, 0);
-  return {
-    customersCount: set.length,
-    averageTransactions: ratio2(set.length, set.length),
-    averageTransactionAmount: ratio2(cents / 100, set.length),
-    averageClv: ratio2(cents / 100, set.length),
-  };
 }
 
 /** The statistics of a REST segment body (averages may be sent as decimal strings), as numbers. */
@@ -245,8 +211,8 @@ if (!postgresUrl || !redisUrl) {
       defaultStore = await stores.getByCode('DEFAULT');
       bigStore = await stores.create({ code: 'BIG', name: 'Big store' });
       const ingest = new IngestService(database.prisma);
-      expect((await ingest.importRecords(defaultStore, records(small))).errors).toEqual([]);
-      expect((await ingest.importRecords(bigStore, records(big))).errors).toEqual([]);
+      expect((await ingest.importRecords(defaultStore, fixtureRecords(small))).errors).toEqual([]);
+      expect((await ingest.importRecords(bigStore, fixtureRecords(big))).errors).toEqual([]);
       const login = await fetch(`${a.url}/api/admin/login_check`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

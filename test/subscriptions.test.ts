@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signAccessToken } from '../src/auth/tokens.ts';
 import { createHttpServer } from '../src/http-server.ts';
 import type { Store } from '../src/generated/prisma/client.ts';
+import { expectedStatistics, fixtureRecords, fixtures } from './support/run-fixtures.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import {
   bearer,
@@ -39,17 +39,6 @@ const RECALCULATE = /* GraphQL */ `
     }
   }`;
 
-interface Fixture {
-  id: string;
-  female: boolean;
-  /** The member's one sell transaction, in cents. */
-  cents: number;
-}
-
-/** `numerator / denominator` rounded half-up to 2 decimals (non-negative integers in, cents out). */
-const ratio2 = (numerator: number, denominator: number) =>
-  denominator === 0 ? 0 : Math.floor((2 * numerator * 100 + denominator) / (2 * denominator)) / 100;
-
 describeEachDatabase('subscriptions', (kind) => {
   let t: TestApp;
   let token: string;
@@ -58,27 +47,13 @@ describeEachDatabase('subscriptions', (kind) => {
   let base: string;
   let wsUrl: string;
   const closers: (() => unknown)[] = [];
-  const members: Fixture[] = Array.from({ length: MEMBERS }, (_, i) => ({
-    id: randomUUID(),
-    female: i % 2 === 0,
-    cents: 1000 + (i % 7) * 125,
-  }));
+  const members = fixtures(MEMBERS);
 
   beforeAll(async () => {
     t = await TestApp.start(kind, { recalculationChunkSize: CHUNK });
     token = await t.login();
     store = await t.app.services.stores.getByCode('DEFAULT');
-    const summary = await t.app.services.ingest.importRecords(store, [
-      ...members.map((m) => ({ kind: 'member', customerId: m.id, gender: m.female ? 'female' : 'male' })),
-      ...members.map((m) => ({
-        kind: 'transaction',
-        transactionId: randomUUID(),
-        customerId: m.id,
-        documentType: 'sell',
-        purchasedAt: '2024-03-01T10:00:00Z',
-        grossValue: m.cents / 100,
-      })),
-    ]);
+    const summary = await t.app.services.ingest.importRecords(store, fixtureRecords(members));
     expect(summary.errors).toEqual([]);
     http = createHttpServer(t.app);
     const port = await http.listen(0, '127.0.0.1');
@@ -131,16 +106,6 @@ describeEachDatabase('subscriptions', (kind) => {
   }
 
   const women = () => members.filter((m) => m.female);
-
-  function expectedStatistics(set: Fixture[]) {
-    const cents = set.reduce((sum, m) => sum + m.cents, 0);
-    return {
-      customersCount: set.length,
-      averageTransactions: ratio2(set.length, set.length),
-      averageTransactionAmount: ratio2(cents / 100, set.length),
-      averageClv: ratio2(cents / 100, set.length),
-    };
-  }
 
   /**
    * One run's events in the order received: QUEUED, then RUNNING only (0 of 0 first, then the
