@@ -360,6 +360,29 @@ describeEachDatabase('ingest', (kind) => {
     expect(await aggregates(prisma, [...members, ...others])).toEqual(expectedAggregates([...stored, ...lines], 'UTC'));
   });
 
+  it('upserts a batch read as all new when one of its transactions was stored meanwhile', async () => {
+    // Between the check that none of a batch's transactions is stored and its write, another
+    // import may store one: the batch's direct COPY then fails on the key, and the batch is
+    // upserted instead, with nothing counted twice. The check is made to answer "none stored"
+    // while two of the batch's transactions are in fact stored (one changed, one not).
+    const store = await newStore();
+    const [first, second] = [member(950), member(951)];
+    await t.app.services.ingest.importRecords(store, [first, second].map((customerId) => ({ kind: 'member', customerId })));
+    const transaction = (n: number, customerId: string, grossValue: number) => ({
+      kind: 'transaction', transactionId: tx(2000 + n), customerId, documentType: 'sell',
+      purchasedAt: new Date(Date.UTC(2026, 2, 1 + n, 12)).toISOString(), grossValue,
+    }) as WireRecord;
+    const stored = [transaction(0, first, 10), transaction(1, first, 20)];
+    expect((await t.app.services.ingest.importRecords(store, stored)).errors).toEqual([]);
+    const batch = [transaction(0, first, 10), transaction(1, second, 25), transaction(2, first, 5), transaction(3, second, 7)];
+    const ingest = new IngestService(prisma);
+    (ingest as unknown as { noneStored: () => Promise<boolean> }).noneStored = async () => true;
+    const summary = await ingest.importLines(store, linesOf(batch.map((line) => JSON.stringify(line))));
+    expect(summary).toMatchObject({ imported: 4, failed: 0, errors: [] });
+    expect(await prisma.transaction.count({ where: { storeId: store.id } })).toBe(4);
+    expect(await aggregates(prisma, [first, second])).toEqual(expectedAggregates(batch, 'UTC'));
+  });
+
   it('replaces a re-imported transaction’s items and labels', async () => {
     const store = await newStore();
     const record = (items: object[]) => ({ kind: 'transaction', transactionId: tx(30), customerId: null, documentType: 'sell', purchasedAt: '2026-04-01T10:00:00Z', grossValue: 9, items });

@@ -33,8 +33,8 @@ interface EncodedTransaction {
   customerId: string | null;
   /**
    * Through Prisma: documentType, purchasedAt, channelId, grossValue, skus, makers, itemLabels
-   * (array literals), items (JSON). On PostgreSQL: instead, the whole row of the staging table
-   * as a line of COPY text.
+   * (array literals), items (JSON). On PostgreSQL: instead, the whole row (the columns of
+   * Transaction, as the staging table has them too) as a line of COPY text.
    */
   columns?: (string | null)[];
   row?: string;
@@ -44,8 +44,8 @@ interface EncodedTransaction {
 type Pending = Exclude<IngestRecord, { kind: 'transaction' }> | EncodedTransaction;
 type PendingOf<K extends IngestKind> = Extract<Pending, { kind: K }>;
 
-function encodeTransaction(t: RecordOf<'transaction'>, copy: boolean): EncodedTransaction {
-  if (copy) return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copyRowOf(t) };
+function encodeTransaction(t: RecordOf<'transaction'>, copyStoreId: string | undefined): EncodedTransaction {
+  if (copyStoreId) return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copyRowOf(t, copyStoreId) };
   const facts = itemFacts(t.items);
   return {
     kind: 'transaction',
@@ -57,6 +57,10 @@ function encodeTransaction(t: RecordOf<'transaction'>, copy: boolean): EncodedTr
     ],
   };
 }
+
+/** Transaction's columns in the order of copyRowOf's COPY text (the staging table has the same). */
+const TRANSACTION_COPY_COLUMNS =
+  'id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items';
 
 /** Characters an array literal's quoted element, or COPY's text format, escapes. */
 const ELEMENT_SPECIAL = /["\\\t\n\r]/;
@@ -87,11 +91,11 @@ function addDistinct(list: string[], element: string) {
 }
 
 /**
- * The staging row of a transaction as a line of COPY text (columns of the staging table): item
+ * A transaction's row as a line of COPY text, in the order of TRANSACTION_COPY_COLUMNS: item
  * facts (as itemFacts gives them) as array literals, items as JSON. Built in one pass, without
  * the intermediate arrays and strings of the parameter path.
  */
-export function copyRowOf(t: RecordOf<'transaction'>): string {
+export function copyRowOf(t: RecordOf<'transaction'>, storeId: string): string {
   let facts = '{}\t{}\t{}';
   const items = t.items;
   if (items.length) {
@@ -111,7 +115,7 @@ export function copyRowOf(t: RecordOf<'transaction'>): string {
   let json = JSON.stringify(items);
   if (json.includes('\\')) json = json.replace(/\\/g, '\\\\');
   return (
-    `${t.transactionId}\t${t.customerId ?? '\\N'}\t${t.documentType}\t${t.purchasedAt.toISOString()}\t${t.channelId ?? '\\N'}\t` +
+    `${t.transactionId}\t${storeId}\t${t.customerId ?? '\\N'}\t${t.documentType}\t${t.purchasedAt.toISOString()}\t${t.channelId ?? '\\N'}\t` +
     `${t.grossValue.toFixed(2)}\t${facts}\t${json}`
   );
 }
@@ -132,6 +136,8 @@ const emptyBatch = (): Batch => ({ records: [], errors: [] });
 export const MAX_REPORTED_ERRORS = 1000;
 /** Imports at least this large refresh planner statistics afterwards. */
 const ANALYZE_AFTER = 1000;
+/** PostgreSQL's SQLSTATE for a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
 const ANALYZED_TABLES = [
   'Member', 'MemberLabel', 'MemberCustomField', 'MemberTier', 'MemberStats', 'MemberChannelStats', 'MemberDailyAmount',
   'Transaction', 'CustomEvent', 'CampaignCompletion',
@@ -366,7 +372,7 @@ export class IngestService {
       // increments, taken in one order by both). Anything else waits for the previous batch.
       if (ids && writingIds && !sharesAny(ids, writingIds)) older = writing;
       else await writing;
-      writing = this.flush(store, current, summary).then(() => onProgress?.(summary));
+      writing = this.flush(store, current, summary, ids !== undefined).then(() => onProgress?.(summary));
       writingIds = ids;
       // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
       writing.catch(() => undefined);
@@ -383,7 +389,7 @@ export class IngestService {
       }
       const parsed = parseRecord(raw);
       if ('error' in parsed) batch.errors.push({ line, reason: parsed.error });
-      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, this.copy) : parsed.record });
+      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, this.copy ? store.id : undefined) : parsed.record });
       if (batch.records.length >= this.batchSize) await submit();
       // Let the batch being written send its next statement while this one is read.
       else if (writing && line % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -422,7 +428,8 @@ export class IngestService {
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ line, reason });
   }
 
-  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary) {
+  /** `allNew`: the batch holds nothing but transactions, none of which was stored when it was read. */
+  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, allNew = false) {
     for (const error of errors) this.fail(summary, error.line, error.reason);
     if (!batch.length) return;
     const byKind = new Map<IngestKind, Numbered[]>();
@@ -443,7 +450,7 @@ export class IngestService {
         this.fail(summary, item.line, `customerId: unknown member ${item.record.customerId}`);
         return false;
       });
-    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary));
+    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, allNew));
     for (const kind of Object.keys(ACTIVITY_TABLES) as (keyof typeof ACTIVITY_TABLES)[])
       await this.guarded(withMember(of(kind)), summary, (items) => this.writeActivity(store, kind, items, summary));
   }
@@ -642,20 +649,25 @@ export class IngestService {
    * ids owned by another store, and transactions whose member, type, date, channel or value
    * changed (their members, before and after, are recomputed from their transactions).
    */
-  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary) {
+  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary, allNew = false) {
     const latest = lastById(items, (record) => record.transactionId);
     const n = latest.length;
     let input: string;
     let params: unknown[];
     let stage: string | undefined;
     if (latest[0].record.row !== undefined) {
-      // PostgreSQL: the batch goes to a temporary staging table by COPY (cheaper on both sides
-      // than large array parameters), then one statement moves it.
+      // PostgreSQL: the batch goes by COPY (cheaper on both sides than large array parameters),
+      // straight into Transaction when it is all new, else to a staging table that one statement moves.
       const data: string[] = new Array(n + 1);
       for (let i = 0; i < n; i++) data[i] = latest[i].record.row!;
       data[n] = '';
       stage = data.join('\n');
-      input = `SELECT * FROM pg_temp.ingest_transaction`;
+      if (allNew && (await this.copyNewTransactions(store, latest.map(({ record }) => record.transactionId), stage))) {
+        for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
+        return new Map<number, string>();
+      }
+      input = `SELECT id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items
+               FROM pg_temp.ingest_transaction`;
       params = [store.id, store.timezone];
     } else {
       const [ids, customers, types, dates, channels, values, skus, makers, labels, details] = columns(10, n);
@@ -678,10 +690,10 @@ export class IngestService {
         await execute(
           tx,
           `CREATE TEMP TABLE IF NOT EXISTS ingest_transaction (
-             id uuid, "customerId" uuid, "documentType" text, "purchasedAt" timestamptz(3), "channelId" uuid, "grossValue" numeric(14, 2),
+             id uuid, "storeId" uuid, "customerId" uuid, "documentType" text, "purchasedAt" timestamptz(3), "channelId" uuid, "grossValue" numeric(14, 2),
              skus text[], makers text[], "itemLabels" text[], items json) ON COMMIT DELETE ROWS`,
         );
-        await tx.copy!(`COPY pg_temp.ingest_transaction FROM STDIN`, stage);
+        await tx.copy!(`COPY pg_temp.ingest_transaction (${TRANSACTION_COPY_COLUMNS}) FROM STDIN`, stage);
       }
       const rows = await tx.query<{ id: string; foreign: boolean; before: string | null; after: string | null }>(
         `WITH input AS MATERIALIZED (${input}),
@@ -725,6 +737,35 @@ export class IngestService {
     for (const { record } of latest)
       if (record.customerId && !foreign.has(record.transactionId)) summary.touchedMemberIds.add(record.customerId);
     return rejectedElsewhere(items, latest.filter(({ record }) => !foreign.has(record.transactionId)).map(({ record }) => record.transactionId), (record) => record.transactionId);
+  }
+
+  /**
+   * Writes a batch of transactions none of which was stored when the batch was read: by COPY
+   * straight into Transaction (no staging table, no conflict checks), then adds them to their
+   * members' aggregates, read back by id. Answers false, having written nothing, when one of
+   * them was stored meanwhile (by another import): the caller then upserts the batch.
+   */
+  private async copyNewTransactions(store: Store, ids: string[], data: string): Promise<boolean> {
+    try {
+      await this.db.transaction(async (tx) => {
+        await tx.copy!(`COPY "Transaction" (${TRANSACTION_COPY_COLUMNS}) FROM STDIN`, data);
+        await execute(
+          tx,
+          `WITH added AS MATERIALIZED (
+             SELECT "customerId", "documentType", "purchasedAt", "channelId", "grossValue" FROM "Transaction"
+             WHERE id = ANY($3::uuid[]) AND "customerId" IS NOT NULL),
+           ${ADD_TO_AGGREGATES('added', '$1', '$2')}
+           SELECT 1`,
+          store.id,
+          store.timezone,
+          ids,
+        );
+      });
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return false;
+      throw error;
+    }
   }
 
   private async writeActivity(
