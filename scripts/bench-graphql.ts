@@ -48,6 +48,7 @@ import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createHttpServer } from '../src/http-server.ts';
 import { routes } from '../src/rest/routes.ts';
+import { MEMBERSHIP_BLOCKS, insertMemberships } from '../src/services/memberships.ts';
 
 const SEGMENTS = 50;
 const MEMBERS_PER_SEGMENT = 40;
@@ -147,18 +148,13 @@ async function fill(app: App, username: string, password: string) {
   // Memberships written directly (as test/query-count.test.ts does); distinct joinedAt instants
   // so that every ordered list has one order.
   const base = Date.UTC(2024, 0, 1);
-  await database.prisma.segmentMember.createMany({
-    data: segmentIds.flatMap((segmentId, s) =>
-      Array.from({ length: MEMBERS_PER_SEGMENT }, (_, k) => ({
-        segmentId,
-        memberId: uuid(3, (s * 4 + k) % memberCount),
-        joinedAt: new Date(base + (s * MEMBERS_PER_SEGMENT + k) * 1000),
-      })),
-    ),
-    skipDuplicates: true,
+  const memberships = segmentIds.map((segmentId, s) => {
+    const ids = new Set(Array.from({ length: MEMBERS_PER_SEGMENT }, (_, k) => uuid(3, (s * 4 + k) % memberCount)));
+    return [...ids].map((memberId, k) => ({ segmentId, memberId, joinedAt: new Date(base + (s * MEMBERS_PER_SEGMENT + k) * 1000) }));
   });
-  for (const segmentId of segmentIds) {
-    const count = await database.prisma.segmentMember.count({ where: { segmentId } });
+  await insertMemberships(database.prisma, memberships.flat());
+  for (const [s, segmentId] of segmentIds.entries()) {
+    const count = memberships[s].length;
     await database.prisma.segment.update({ where: { id: segmentId }, data: { customersCount: count, calculatedAt: new Date() } });
   }
   return token;
@@ -276,9 +272,10 @@ class FloorBatch {
     return this.once(`members:${first}`, () =>
       this.grouped(
         `SELECT x."segmentId", x."memberId" FROM (
-           SELECT sm."segmentId", sm."memberId",
-                  row_number() OVER (PARTITION BY sm."segmentId" ORDER BY sm."joinedAt", sm."memberId") AS rn
-           FROM "SegmentMember" sm WHERE sm."segmentId" = ANY($1::uuid[])
+           SELECT b."segmentId", sm."memberId",
+                  row_number() OVER (PARTITION BY b."segmentId" ORDER BY sm."joinedAt", sm."memberId") AS rn
+           FROM "SegmentMemberBlock" b CROSS JOIN LATERAL unnest(b."memberIds", b."joinedAt") AS sm("memberId", "joinedAt")
+           WHERE b."segmentId" = ANY($1::uuid[])
          ) x WHERE x.rn <= $2 ORDER BY x."segmentId", x.rn`,
         [this.segmentIds, first],
         'segmentId',
@@ -294,9 +291,12 @@ class FloorBatch {
   memberSegments() {
     return this.once('memberSegments', () =>
       this.grouped(
-        `SELECT sm."memberId", s.name FROM "SegmentMember" sm JOIN "Segment" s ON s.id = sm."segmentId"
-         WHERE sm."memberId" = ANY($1::uuid[]) ORDER BY sm."memberId", sm."joinedAt"`,
-        [[...this.memberIds]],
+        `SELECT m.id AS "memberId", s.name FROM unnest($1::uuid[]) AS m(id)
+         JOIN "Segment" s ON s."storeId" = $2::uuid
+         JOIN "SegmentMemberBlock" b ON b."segmentId" = s.id AND b."block" = (uuid_hash(m.id) & ${MEMBERSHIP_BLOCKS - 1})
+         CROSS JOIN LATERAL (SELECT array_position(b."memberIds", m.id) AS position) p
+         WHERE p.position IS NOT NULL ORDER BY m.id, b."joinedAt"[p.position]`,
+        [[...this.memberIds], this.storeId],
         'memberId',
         (row) => ({ name: row.name }),
       ),

@@ -21,7 +21,7 @@
  *    transaction_amount_in_last_n_days 180 days 50..100000).
  * 3. Measures RecalculationService.recalculate (the clock fixed through its `now` option):
  *    - run 1 at the data's clock: the segment is empty, every member joins;
- *    - VACUUM ANALYZE of SegmentMember, standing for what autovacuum does in the background after
+ *    - VACUUM ANALYZE of SegmentMemberBlock, standing for what autovacuum does in the background after
  *      run 1's inserts (not measured);
  *    - run 2 one day later (most members stay, a few leave), then runs 3.. at that clock again
  *      (nobody changes): --repeats runs in all, because this shared machine's load varies.
@@ -32,7 +32,7 @@
  *    query's member set (counts, and EXCEPT both ways). Prints a table: run 1, run 2, and the
  *    median and best of runs 2.., with the targets (1.5x the floor, 5 s, 300 MB) met or missed.
  * 4. Deletes the segment (and so its memberships: the next run on a kept database starts from an
- *    empty SegmentMember again), then drops the database (unless --keep; --database NAME reuses a
+ *    empty SegmentMemberBlock again), then drops the database (unless --keep; --database NAME reuses a
  *    kept one and skips the load).
  *
  * --explain prints EXPLAIN ANALYZE of the statements a recalculation step runs (run 1's, which
@@ -617,7 +617,7 @@ async function main() {
         if (check) {
           const { rows } = await client.query<{ differences: string }>(
             `WITH floor AS (${floorSql('correlated', 'ids')}),
-                  segment AS (SELECT "memberId" AS id FROM "SegmentMember" WHERE "segmentId" = $5::uuid)
+                  segment AS (SELECT u.id FROM "SegmentMemberBlock" b, unnest(b."memberIds") u(id) WHERE b."segmentId" = $5::uuid)
              SELECT count(*)::text AS differences FROM ((SELECT id FROM floor EXCEPT SELECT id FROM segment)
                                                         UNION ALL (SELECT id FROM segment EXCEPT SELECT id FROM floor)) x`,
             [...params, segment.id],
@@ -637,12 +637,12 @@ async function main() {
       };
 
       const first = await measure('first run (all join)', NOW, FLOOR_FORMS, 2, true);
-      // The first run inserted every member into SegmentMember. What autovacuum does within a
+      // The first run wrote every member's block. What autovacuum does within a
       // minute of that (the schedule runs every 10 minutes), done now: hint bits, visibility map
       // and statistics of the new rows, so the next runs measure the steady state.
       const started = performance.now();
-      await client.query(`VACUUM ANALYZE "SegmentMember"`);
-      console.log(`  (VACUUM ANALYZE "SegmentMember" after the first run: ${seconds(performance.now() - started)}, not measured)`);
+      await client.query(`VACUUM ANALYZE "SegmentMemberBlock"`);
+      console.log(`  (VACUUM ANALYZE "SegmentMemberBlock" after the first run: ${seconds(performance.now() - started)}, not measured)`);
       // The steady state: a day later (a few members leave), then the same clock again (nobody
       // changes), each beside the floor, repeated because this machine's load varies.
       const steady: RunFigures[] = [];
@@ -652,9 +652,9 @@ async function main() {
       }
       report(first, steady);
       // A kept database is reused by later runs: each creates its own segment, so this one goes
-      // (with its memberships), leaving SegmentMember as the next run's first run expects it.
+      // (with its memberships), leaving SegmentMemberBlock as the next run's first run expects it.
       await segments.delete(store, segment.id);
-      await client.query(`VACUUM ANALYZE "SegmentMember"`);
+      await client.query(`VACUUM ANALYZE "SegmentMemberBlock"`);
     } finally {
       await client.end();
       await database.close();
@@ -735,7 +735,7 @@ async function explain(client: pg.Client, store: Store, segmentId: string, parts
   const first = firstChunkSql(segmentId, store.id, parts, env, env.now);
   await show('recalculation step of a first run (segment without members: inserts them), all members', first.text, first.values);
   await client.query(`ROLLBACK`);
-  await client.query(`VACUUM "SegmentMember"`); // the rolled-back rows, before run 1 inserts its own
+  await client.query(`VACUUM "SegmentMemberBlock"`); // the rolled-back rows, before run 1 inserts its own
   const whole = chunkChangesSql(segmentId, store.id, parts, env);
   await show('recalculation step of later runs (compares with the current members), all members', whole.text, whole.values);
   const size = chunkSize ?? DEFAULT_CHUNK_SIZE;

@@ -369,7 +369,7 @@ describeEachDatabase('ingest', (kind) => {
     const [first, second] = [member(950), member(951)];
     await t.app.services.ingest.importRecords(store, [first, second].map((customerId) => ({ kind: 'member', customerId })));
     const transaction = (n: number, customerId: string, grossValue: number) => ({
-      kind: 'transaction', transactionId: tx(2000 + n), customerId, documentType: 'sell',
+      kind: 'transaction', transactionId: tx(90_000 + n), customerId, documentType: 'sell',
       purchasedAt: new Date(Date.UTC(2026, 2, 1 + n, 12)).toISOString(), grossValue,
     }) as WireRecord;
     const stored = [transaction(0, first, 10), transaction(1, first, 20)];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
+import { memberIdsOfSegment } from './support/memberships.ts';
 
 const member = (n: number) => `30000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -23,8 +24,7 @@ describeEachDatabase('recalculation jobs', (kind) => {
   afterAll(() => t?.close());
 
   const jobs = () => t.app.database.prisma.recalculationJob.findMany({ where: { segmentId }, orderBy: { queuedAt: 'asc' } });
-  const members = async () =>
-    (await t.app.database.prisma.segmentMember.findMany({ where: { segmentId } })).map((row) => row.memberId).sort();
+  const members = () => memberIdsOfSegment(t.app.database.prisma, segmentId);
 
   it('queues one job on create-active and runs it in the background', async () => {
     const rows = await jobs();

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
+import { insertMemberships } from '../src/services/memberships.ts';
+import { memberIdsOfSegment, segmentIdsHolding } from './support/memberships.ts';
 
 const ALICE = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
@@ -23,12 +25,10 @@ describeEachDatabase('members', (kind) => {
     const created = await t.request('POST', '/api/DEFAULT/segment', { token, body: { segment: { name: 'Everyone' } } });
     segmentId = created.body.segmentId;
     // Membership as a recalculation would leave it; the engine's own tests cover how it is computed.
-    await t.app.database.prisma.segmentMember.createMany({
-      data: [
-        { segmentId, memberId: ALICE, joinedAt: new Date('2024-03-01T00:00:00Z') },
-        { segmentId, memberId: BOB, joinedAt: new Date('2024-03-02T00:00:00Z') },
-      ],
-    });
+    await insertMemberships(t.app.database.prisma, [
+      { segmentId, memberId: ALICE, joinedAt: new Date('2024-03-01T00:00:00Z') },
+      { segmentId, memberId: BOB, joinedAt: new Date('2024-03-02T00:00:00Z') },
+    ]);
   });
   afterAll(() => t?.close());
 
@@ -115,13 +115,13 @@ describeEachDatabase('members', (kind) => {
     const removedTx = await t.graphql(`mutation { removeTransaction(storeCode: "DEFAULT", transactionId: "${TX}") { __typename } }`, {}, token);
     expect(removedTx.body.data.removeTransaction.__typename).toBe('Removed');
     expect(await t.app.database.prisma.memberStats.findUnique({ where: { memberId: carol } })).toBeNull();
-    // Carol's membership goes with her (SegmentMember has no foreign keys: the service deletes it).
-    await t.app.database.prisma.segmentMember.create({ data: { segmentId, memberId: carol, joinedAt: new Date('2024-03-03T00:00:00Z') } });
+    // Carol's membership goes with her (memberships have no foreign keys: the service removes it).
+    await insertMemberships(t.app.database.prisma, [{ segmentId, memberId: carol, joinedAt: new Date('2024-03-03T00:00:00Z') }]);
     const removed = await t.graphql(`mutation { removeMember(storeCode: "DEFAULT", customerId: "${carol}") { __typename } }`, {}, token);
     expect(removed.body.data.removeMember.__typename).toBe('Removed');
     expect(await t.app.database.prisma.member.findUnique({ where: { id: carol } })).toBeNull();
-    expect(await t.app.database.prisma.segmentMember.count({ where: { memberId: carol } })).toBe(0);
-    expect((await t.app.database.prisma.segmentMember.findMany({ where: { segmentId } })).map((row) => row.memberId).sort()).toEqual([ALICE, BOB]);
+    expect(await segmentIdsHolding(t.app.database.prisma, carol)).toEqual([]);
+    expect(await memberIdsOfSegment(t.app.database.prisma, segmentId)).toEqual([ALICE, BOB]);
   });
 
   it('logs a member in and refreshes once; the member token opens no management path', async () => {

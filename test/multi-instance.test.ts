@@ -22,6 +22,7 @@ import {
   type MembershipEvent,
   type ProgressEvent,
 } from './support/subscriptions.ts';
+import { memberIdsOfSegment } from './support/memberships.ts';
 
 /**
  * Several service instances as separate processes (`node --import tsx src/server.ts`) on one
@@ -165,8 +166,7 @@ if (!postgresUrl || !redisUrl) {
     }
 
     async function membership(segmentId: string): Promise<string[]> {
-      const rows = await database.prisma.segmentMember.findMany({ where: { segmentId }, select: { memberId: true } });
-      return rows.map((row) => row.memberId).sort();
+      return memberIdsOfSegment(database.prisma, segmentId);
     }
 
     /** Progress and membership subscriptions on a graphql-ws socket to the instance, live (probed through Redis). */

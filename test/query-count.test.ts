@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
+import { insertMemberships } from '../src/services/memberships.ts';
 
 const id = (prefix: number, n: number) => `${prefix}0000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -44,11 +45,12 @@ describeEachDatabase('SQL queries per request do not grow with rows', (kind) => 
       records.push({ kind: 'reward', id: id(5, s), name: `Reward ${s}`, segmentIds: [segmentId, segmentIds[(s + 1) % 50]] });
     });
     expect((await t.app.services.ingest.importRecords(store, records)).failed).toBe(0);
-    await t.app.database.prisma.segmentMember.createMany({
-      data: segmentIds.flatMap((segmentId, s) =>
+    await insertMemberships(
+      t.app.database.prisma,
+      segmentIds.flatMap((segmentId, s) =>
         Array.from({ length: 25 }, (_, m) => ({ segmentId, memberId: id(3, (m + s) % 30), joinedAt: new Date(Date.UTC(2024, 0, 1, 0, m)) })),
       ),
-    });
+    );
   });
   afterAll(() => t?.close());
 

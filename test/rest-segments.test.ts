@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/databases.ts';
 import { expectComponentResponse, expectDocumented } from './support/openapi.ts';
 import { TestApp, type TestResponse } from './support/test-app.ts';
+import { insertMemberships } from '../src/services/memberships.ts';
 
 /**
  * The REST segment paths end to end (segment-api.openapi.json + DOMAIN.md sections 2, 6, 7, 9).
@@ -472,16 +473,16 @@ describeEachDatabase('REST segment paths', (kind) => {
     it('deletes (204, no body), then the segment, its parts and criteria are gone (404)', async () => {
       const id = await create({ name: unique('Doomed'), parts: [{ criteria: [{ type: 'city', cities: ['Oslo'] }] }] });
       const partIds = (await details(id)).parts.map((part: Json) => part.segmentPartId);
-      // A membership row as a recalculation leaves it (SegmentMember has no foreign keys: the
-      // service deletes the segment's rows itself).
-      await prisma().segmentMember.create({ data: { segmentId: id, memberId: '0d6f1c2e-4a4b-4c5d-8e6f-7a8b9c0d1e2f', joinedAt: new Date() } });
+      // A membership as a recalculation leaves it (memberships have no foreign keys: the service
+      // deletes the segment's own).
+      await insertMemberships(prisma(), [{ segmentId: id, memberId: '0d6f1c2e-4a4b-4c5d-8e6f-7a8b9c0d1e2f', joinedAt: new Date() }]);
       await call('DELETE', `/api/DEFAULT/segment/${id}`, 204);
       expectPlainError(await call('GET', `/api/DEFAULT/segment/${id}`, 404), 404);
       expectPlainError(await call('DELETE', `/api/DEFAULT/segment/${id}`, 404), 404);
       expect(await countSegments({ id })).toBe(0);
       expect(await prisma().segmentPart.count({ where: { id: { in: partIds } } })).toBe(0);
       expect(await prisma().criterion.count({ where: { partId: { in: partIds } } })).toBe(0);
-      expect(await prisma().segmentMember.count({ where: { segmentId: id } })).toBe(0);
+      expect(await prisma().segmentMemberBlock.count({ where: { segmentId: id } })).toBe(0);
       const list = (await call('GET', '/api/DEFAULT/segment?_itemsOnPage=50', 200)).body;
       expect(list.items.map((item: Json) => item.segmentId)).not.toContain(id);
     });

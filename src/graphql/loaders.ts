@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
-import type { Member, PrismaClient, Segment } from '../generated/prisma/client.ts';
+import { Prisma, type Member, type PrismaClient, type Segment } from '../generated/prisma/client.ts';
 import type { AssociationResource, TargetingResource } from '../services/association-service.ts';
 import type { Services } from '../services/index.ts';
+import { membershipsOf, segmentsOfMembersSql } from '../services/memberships.ts';
 
 /**
  * Per-request batch loaders, made in the context factory so nothing is shared between users or
@@ -53,8 +54,7 @@ export function createLoaders(prisma: PrismaClient, services: Services) {
         for (const [first, segmentIds] of byFirst) {
           const bySegment = await jsonValue<Record<string, string[]>>(prisma.$queryRaw`
             SELECT json_object_agg(s.id, ARRAY(
-              SELECT sm."memberId" FROM "SegmentMember" sm
-              WHERE sm."segmentId" = s.id
+              SELECT sm."memberId" FROM ${membershipsOf(Prisma.sql`s.id`)} sm
               ORDER BY sm."joinedAt", sm."memberId"
               LIMIT ${first}
             ))::text AS value
@@ -71,8 +71,7 @@ export function createLoaders(prisma: PrismaClient, services: Services) {
         SELECT json_object_agg(x."memberId", x."segmentIds")::text AS value
         FROM (
           SELECT sm."memberId", json_agg(sm."segmentId" ORDER BY sm."joinedAt", sm."segmentId") AS "segmentIds"
-          FROM "SegmentMember" sm
-          WHERE sm."memberId" = ANY(${[...memberIds]}::uuid[])
+          FROM (${segmentsOfMembersSql([...memberIds])}) sm
           GROUP BY sm."memberId"
         ) x`);
       return rowsOf(memberIds.map((id) => byMember?.[id] ?? []), segmentsById);

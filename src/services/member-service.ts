@@ -4,6 +4,7 @@ import { Prisma, type PrismaClient, type Store } from '../generated/prisma/clien
 import { memberRecord, transactionRecord } from '../ingest/records.ts';
 import type { IngestService } from './ingest-service.ts';
 import { recomputeAggregates } from './ingest-service.ts';
+import { membershipsOf, removeMemberSql } from './memberships.ts';
 import { lockStoreMemberships } from './recalculation-service.ts';
 import { checkPaging, type ListFilter, type ListQuery } from './list-query.ts';
 import type { SegmentService } from './segment-service.ts';
@@ -94,10 +95,10 @@ export class MemberService {
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "customerId" = $1::uuid`, member.id);
       for (const table of ['MemberChannelStats', 'MemberDailyAmount'])
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "memberId" = $1::uuid`, member.id);
-      // Its memberships (SegmentMember has no foreign keys), once no recalculation of the store
-      // runs: one that read the member before this commits could otherwise still insert it.
+      // Its memberships (they have no foreign keys), once no recalculation of the store runs:
+      // one that read the member before this commits could otherwise still add it.
       await lockStoreMemberships(tx, store.id, 'exclusive');
-      await tx.$executeRaw`DELETE FROM "SegmentMember" WHERE "memberId" = ${member.id}::uuid`;
+      await tx.$executeRaw(removeMemberSql(Prisma.sql`${store.id}::uuid`, Prisma.sql`${member.id}::uuid`));
       await tx.member.delete({ where: { id: member.id } });
     }, { timeout: 10 * 60_000, maxWait: 60_000 }); // it may wait for the store's running recalculations
     await this.segments.markDirty(store.id);
@@ -119,7 +120,7 @@ export class MemberService {
 
   /**
    * A segment's members with the date each joined (DOMAIN.md section 7, SegmentCustomer).
-   * SegmentMember has no relation to Member in the schema (no foreign keys, see the model), so
+   * Memberships have no relation to Member in the schema (no foreign keys, see the model), so
    * the page is chosen in SQL (filters and order on the member's columns) and its members are
    * then read by id.
    */
@@ -129,9 +130,10 @@ export class MemberService {
     const { skip, take } = checkPaging(query, errors);
     if (errors.length) throw new ValidationFailed(errors);
     const conditions = (query.filters ?? []).map((filter) => memberFilterSql(filter));
-    const base = Prisma.sql`FROM "SegmentMember" sm WHERE sm."segmentId" = ${segment.id}::uuid`;
-    const filtered = Prisma.sql`FROM "SegmentMember" sm JOIN "Member" m ON m."id" = sm."memberId"
-      WHERE ${Prisma.join([Prisma.sql`sm."segmentId" = ${segment.id}::uuid`, ...conditions], ' AND ')}`;
+    const memberships = membershipsOf(Prisma.sql`${segment.id}::uuid`);
+    const base = Prisma.sql`FROM ${memberships} sm`;
+    const filtered = Prisma.sql`FROM ${memberships} sm JOIN "Member" m ON m."id" = sm."memberId"
+      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}`;
     const orderBy = Prisma.join(
       [
         ...(query.orderBy ?? []).map(({ field, direction }) => Prisma.sql`${MEMBER_LIST_COLUMN[field]} ${direction === 'desc' ? Prisma.raw('DESC') : Prisma.raw('ASC')}`),
@@ -143,7 +145,7 @@ export class MemberService {
     const count = async (from: Prisma.Sql) => (await this.prisma.$queryRaw<{ count: number }[]>`SELECT count(*)::int AS "count" ${from}`)[0].count;
     const [page, all, filteredCount] = await Promise.all([
       this.prisma.$queryRaw<{ segmentId: string; memberId: string; joinedAt: Date }[]>`
-        SELECT sm."segmentId"::text AS "segmentId", sm."memberId"::text AS "memberId", sm."joinedAt"
+        SELECT ${segment.id}::text AS "segmentId", sm."memberId"::text AS "memberId", sm."joinedAt"
         ${filtered} ORDER BY ${orderBy} OFFSET ${skip} LIMIT ${take}`,
       count(base),
       conditions.length ? count(filtered) : undefined,

@@ -4,6 +4,7 @@ import { isUuid } from '../criteria/params.ts';
 import { compileSegment, type StoredPart } from '../engine/compile.ts';
 import { NotFound } from '../errors.ts';
 import { Prisma, type PrismaClient, type Segment } from '../generated/prisma/client.ts';
+import { addMembersSql, changeMembersCtes, hasNoMembers, membershipsOf } from './memberships.ts';
 
 export interface SegmentStatistics {
   customersCount: number;
@@ -120,7 +121,7 @@ export class RecalculationService {
           return { recalculated: false, matched: row.customersCount, added: 0, removed: 0, statistics: statisticsOf(row), segment: row };
         }
 
-        // Member removal waits for this run (SegmentMember has no foreign keys: without the lock,
+        // Member removal waits for this run (memberships have no foreign keys: without the lock,
         // a member removed after this run read it could still be inserted below).
         await lockStoreMemberships(tx, store.id, 'shared');
         const env = evaluationEnv(runAt, store.timezone);
@@ -134,10 +135,10 @@ export class RecalculationService {
         await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${RECALCULATION_WORK_MEM}'`);
         await tx.$executeRaw`DROP TABLE IF EXISTS pg_temp.recalc_changes`;
         // A segment without members (its first run, or one after matching nobody): every member
-        // matched joins, so each chunk inserts its members straight from the compiled statement,
-        // in primary-key order, and keeps only its totals; nothing to compare, no id arrays.
-        const [{ empty }] = await tx.$queryRaw<{ empty: boolean }[]>`
-          SELECT NOT EXISTS (SELECT 1 FROM "SegmentMember" WHERE "segmentId" = ${segment.id}::uuid) AS "empty"`;
+        // matched joins, so each chunk writes its members' blocks straight from the compiled
+        // statement and keeps only its totals; nothing to compare, no id arrays.
+        const segmentIdSql = Prisma.sql`${segment.id}::uuid`;
+        const [{ empty }] = await tx.$queryRaw<{ empty: boolean }[]>`SELECT ${hasNoMembers(segmentIdSql)} AS "empty"`;
         if (empty)
           await tx.$executeRaw`
             CREATE TEMP TABLE recalc_changes ("members" bigint, "purchases" numeric, "amount" numeric)
@@ -175,12 +176,13 @@ export class RecalculationService {
           ? Prisma.sql`, (SELECT COALESCE(array_agg(id::text), '{}') FROM added) AS "joined",
                          (SELECT COALESCE(array_agg(id::text), '{}') FROM removed) AS "left"`
           : Prisma.empty;
-        // Leavers are dropped and newcomers added (stayers' rows are untouched); the chunks'
-        // totals are summed. (A segment that was empty has its members inserted already: the
-        // statement then only reads them back as the joiners, when asked for.) Only this run
-        // writes the segment's rows while it holds the segment's row: no conflicts to skip.
+        // Leavers are dropped and newcomers added, rewriting only the blocks that hold them; the
+        // chunks' totals are summed. (A segment that was empty has its members written already:
+        // the statement then only reads them back as the joiners, when asked for.) Only this run
+        // writes the segment's blocks while it holds the segment's row.
+        const runAtSql = Prisma.sql`${runAt.toISOString()}::timestamptz`;
         const [totals] = await tx.$queryRaw<(Totals & { joined?: string[]; left?: string[] })[]>(empty ? Prisma.sql`
-          WITH added AS (SELECT "memberId" AS id FROM "SegmentMember" WHERE "segmentId" = ${segment.id}::uuid),
+          WITH added AS (SELECT sm."memberId" AS id FROM ${membershipsOf(segmentIdSql)} sm),
           removed AS (SELECT NULL::uuid AS id WHERE FALSE)
           SELECT COALESCE(sum(x."members"), 0)::text AS "members",
                  COALESCE(sum(x."purchases"), 0)::text AS "purchases",
@@ -189,16 +191,11 @@ export class RecalculationService {
                  '0' AS "removed"
                  ${collected}
           FROM recalc_changes x` : Prisma.sql`
-          WITH removed AS (
-            DELETE FROM "SegmentMember" sm
-            WHERE sm."segmentId" = ${segment.id}::uuid
-              AND sm."memberId" = ANY(ARRAY(SELECT unnest(x."leaving") FROM recalc_changes x))
-            RETURNING sm."memberId" AS id),
-          added AS (
-            INSERT INTO "SegmentMember" ("segmentId", "memberId", "joinedAt")
-            SELECT ${segment.id}::uuid, j.id, ${runAt.toISOString()}::timestamptz FROM recalc_changes x, unnest(x."joining") j(id)
-            ORDER BY j.id
-            RETURNING "memberId" AS id)
+          WITH joining AS MATERIALIZED (SELECT j.id FROM recalc_changes x, unnest(x."joining") j(id)),
+          leaving AS MATERIALIZED (SELECT l.id FROM recalc_changes x, unnest(x."leaving") l(id)),
+          ${changeMembersCtes(segmentIdSql, runAtSql)},
+          added AS (SELECT id FROM joining),
+          removed AS (SELECT id FROM leaving)
           SELECT COALESCE(sum(x."members"), 0)::text AS "members",
                  COALESCE(sum(x."purchases"), 0)::text AS "purchases",
                  COALESCE(sum(x."amount"), 0)::text AS "amount",
@@ -238,7 +235,7 @@ export class RecalculationService {
 }
 
 /**
- * The lock that keeps SegmentMember's rows pointing at existing members (it has no foreign keys):
+ * The lock that keeps memberships pointing at existing members (they have no foreign keys):
  * a recalculation holds it shared for its whole transaction, member removal exclusively before
  * it deletes the member's memberships. Transaction-scoped, one per store.
  */
@@ -249,8 +246,8 @@ export async function lockStoreMemberships(tx: Pick<PrismaClient, '$queryRaw'>, 
 }
 
 /**
- * One step of a recalculation of a segment without members: inserts the members of `range` (by
- * id) the segment matches, in primary-key order, joining at `runAt`, and adds their totals
+ * One step of a recalculation of a segment without members: adds the members of `range` (by
+ * id) the segment matches, joining at `runAt`, and adds their totals
  * (`members`, lifetime `purchases` and `amount`) as one row to the scratch table recalc_changes.
  */
 export function firstChunkSql(
@@ -263,9 +260,7 @@ export function firstChunkSql(
 ): Prisma.Sql {
   return Prisma.sql`
     WITH matched AS MATERIALIZED (${compileSegment(storeId, parts, env, { range, withAggregates: true })}),
-    inserted AS (
-      INSERT INTO "SegmentMember" ("segmentId", "memberId", "joinedAt")
-      SELECT ${segmentId}::uuid, x."memberId", ${runAt.toISOString()}::timestamptz FROM matched x ORDER BY x."memberId")
+    inserted AS (${addMembersSql(Prisma.sql`${segmentId}::uuid`, Prisma.sql`matched`, Prisma.sql`${runAt.toISOString()}::timestamptz`)})
     INSERT INTO recalc_changes ("members", "purchases", "amount")
     SELECT count(*), sum(x."purchases"), sum(x."amount") FROM matched x`;
 }
@@ -284,15 +279,15 @@ export function chunkChangesSql(
   range: { after?: string; upTo?: string } = {},
 ): Prisma.Sql {
   const matched = compileSegment(storeId, parts, env, { range, withAggregates: true });
-  const inRange = Prisma.sql`${range.after === undefined ? Prisma.empty : Prisma.sql` AND "memberId" > ${range.after}::uuid`}${
-    range.upTo === undefined ? Prisma.empty : Prisma.sql` AND "memberId" <= ${range.upTo}::uuid`
+  const inRange = Prisma.sql`${range.after === undefined ? Prisma.empty : Prisma.sql` AND sm."memberId" > ${range.after}::uuid`}${
+    range.upTo === undefined ? Prisma.empty : Prisma.sql` AND sm."memberId" <= ${range.upTo}::uuid`
   }`;
   return Prisma.sql`
     SELECT count(x."memberId") AS "members", sum(x."purchases") AS "purchases", sum(x."amount") AS "amount",
            array_agg(x."memberId") FILTER (WHERE c."memberId" IS NULL) AS "joining",
            array_agg(c."memberId") FILTER (WHERE x."memberId" IS NULL) AS "leaving"
     FROM (${matched}) x
-    FULL JOIN (SELECT "memberId" FROM "SegmentMember" WHERE "segmentId" = ${segmentId}::uuid${inRange}) c
+    FULL JOIN (SELECT sm."memberId" FROM ${membershipsOf(Prisma.sql`${segmentId}::uuid`)} sm WHERE TRUE${inRange}) c
       ON c."memberId" = x."memberId"`;
 }
 

@@ -3,6 +3,7 @@ import { isUuid } from '../criteria/params.ts';
 import { NotFound, ValidationFailed, fieldError, type FieldError } from '../errors.ts';
 import { Prisma, type PrismaClient, type Segment, type Store } from '../generated/prisma/client.ts';
 import { resolveReferences } from './criterion-references.ts';
+import { deleteSegmentMembersSql } from './memberships.ts';
 import { checkPaging, filtersToWhere, type ListQuery } from './list-query.ts';
 import { validateSegmentInput, type PartDraft, type SegmentDraft } from './segment-input.ts';
 
@@ -142,11 +143,11 @@ export class SegmentService {
           }),
         ),
       );
-    // Its memberships too (SegmentMember has no foreign keys), after a running recalculation of
+    // Its memberships too (they have no foreign keys), after a running recalculation of
     // it, which holds the segment's row until it commits its new membership.
     await this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT "id"::text FROM "Segment" WHERE "id" = ${segment.id}::uuid FOR UPDATE`;
-      await tx.$executeRaw`DELETE FROM "SegmentMember" WHERE "segmentId" = ${segment.id}::uuid`;
+      await tx.$executeRaw(deleteSegmentMembersSql(Prisma.sql`${segment.id}::uuid`));
       await tx.segment.delete({ where: { id: segment.id } });
     }, { timeout: 10 * 60_000, maxWait: 60_000 });
     return segment.id;

@@ -9,6 +9,7 @@ import { SegmentService } from '../../src/services/segment-service.ts';
 import { describeEachDatabase, freshDatabase } from '../support/databases.ts';
 import { TestApp } from '../support/test-app.ts';
 import { Scenario } from './support.ts';
+import { membershipsOfSegment } from '../support/memberships.ts';
 
 /** A settable clock that records every reading; `failOnReading(n)` makes the n-th next reading throw. */
 class TestClock {
@@ -74,7 +75,7 @@ describeEachDatabase('recalculation', (kind) => {
   const nameOf = (s: Scenario, id: string) => ['a', 'b', 'c', 'd', 'inactive'].find((n) => s.id(n) === id) ?? id;
   /** The segment's membership rows: member name -> joinedAt. */
   async function membership(segmentId: string, s: Scenario) {
-    const rows = await database.prisma.segmentMember.findMany({ where: { segmentId } });
+    const rows = await membershipsOfSegment(database.prisma, segmentId);
     return Object.fromEntries(rows.map((row) => [nameOf(s, row.memberId), row.joinedAt.toISOString()]));
   }
 
