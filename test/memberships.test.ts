@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Prisma, type PrismaClient, type Store } from '../src/generated/prisma/client.ts';
 import {
+  applyBlockChangesCtes,
+  blockChangesSql,
   blockOf,
-  changeMembersCtes,
   insertMemberships,
+  matchedBlocksSql,
   removeMemberSql,
   segmentsOfMembersSql,
 } from '../src/services/memberships.ts';
@@ -50,6 +52,11 @@ describeEachDatabase('memberships', (kind) => {
   });
   afterAll(() => t?.close());
 
+  /** The ids of each block, as stored. */
+  const storedIds = async (segmentId: string) =>
+    (await prisma.$queryRaw<{ ids: string[] }[]>`
+      SELECT "memberIds"::text[] AS ids FROM "SegmentMemberBlock" WHERE "segmentId" = ${segmentId}::uuid ORDER BY "block"`).map((row) => row.ids);
+
   it('stores members with the time each joined, several in one block', async () => {
     const segmentId = await newSegment('Stored');
     await insertMemberships(prisma, [
@@ -65,22 +72,33 @@ describeEachDatabase('memberships', (kind) => {
       ].sort((a, b) => a.memberId.localeCompare(b.memberId)),
     );
     expect((await blocks(segmentId)).length).toBe(2);
+    expect((await storedIds(segmentId)).find((ids) => ids.length === 2)?.sort()).toEqual([...shared].sort());
+    // Their checksums are right: the same members again change nothing.
+    const before = await blocks(segmentId);
+    expect(await replaceMembers(segmentId, [alone[0], ...shared], at(9))).toEqual({ joining: [], leaving: [] });
+    expect(await blocks(segmentId)).toEqual(before);
   });
 
-  it('rewrites only the blocks a change touches, and deletes those left empty', async () => {
+  /** Makes a segment's members exactly `memberIds` at `joinedAt`, as a recalculation does. */
+  async function replaceMembers(segmentId: string, memberIds: string[], joinedAt: Date) {
+    const matched = Prisma.sql`SELECT u.id AS "memberId", 0 AS "purchases", 0 AS "amount" FROM unnest(${memberIds}::uuid[]) AS u(id)`;
+    const [row] = await prisma.$queryRaw<{ joining: string[]; leaving: string[] }[]>`
+      WITH changes AS MATERIALIZED (${blockChangesSql(Prisma.sql`${segmentId}::uuid`, matchedBlocksSql(matched))}),
+      ${applyBlockChangesCtes(Prisma.sql`${segmentId}::uuid`, Prisma.sql`changes`, Prisma.sql`${joinedAt.toISOString()}::timestamptz`)}
+      SELECT ARRAY(SELECT id::text FROM joining ORDER BY 1) AS joining, ARRAY(SELECT id::text FROM leaving ORDER BY 1) AS leaving`;
+    return row;
+  }
+
+  it('replaces members, rewriting only the blocks that change and deleting those left empty', async () => {
     const segmentId = await newSegment('Changed');
-    await insertMemberships(prisma, [
-      { segmentId, memberId: shared[0], joinedAt: at(1) },
-      { segmentId, memberId: alone[0], joinedAt: at(1) },
-      { segmentId, memberId: alone[1], joinedAt: at(1) },
-    ]);
+    expect(await replaceMembers(segmentId, [shared[0], alone[0], alone[1]], at(1))).toEqual({
+      joining: [shared[0], alone[0], alone[1]].sort(),
+      leaving: [],
+    });
     const before = new Map((await blocks(segmentId)).map((row) => [row.block, row.version]));
+    expect(before.size).toBe(3);
     // shared[1] joins the block of shared[0]; alone[0] leaves (its block empties); alone[1] stays.
-    await prisma.$queryRaw`
-      WITH joining AS MATERIALIZED (SELECT ${shared[1]}::uuid AS id),
-      leaving AS MATERIALIZED (SELECT ${alone[0]}::uuid AS id),
-      ${changeMembersCtes(Prisma.sql`${segmentId}::uuid`, Prisma.sql`${at(9).toISOString()}::timestamptz`)}
-      SELECT 1`;
+    expect(await replaceMembers(segmentId, [alone[1], shared[1], shared[0]], at(9))).toEqual({ joining: [shared[1]], leaving: [alone[0]] });
     expect(await membershipsOfSegment(prisma, segmentId)).toEqual(
       [
         { memberId: shared[0], joinedAt: at(1) },
@@ -90,10 +108,13 @@ describeEachDatabase('memberships', (kind) => {
     );
     const after = await blocks(segmentId);
     expect(after.length).toBe(2);
-    const untouched = after.find((row) => row.version === before.get(row.block));
-    const rewritten = after.filter((row) => row.version !== before.get(row.block));
-    expect(untouched).toBeDefined();
-    expect(rewritten.length).toBe(1);
+    expect(after.filter((row) => row.version === before.get(row.block)).length).toBe(1); // alone[1]'s, untouched
+    // Nobody changes: nothing is written.
+    expect(await replaceMembers(segmentId, [shared[0], shared[1], alone[1]], at(10))).toEqual({ joining: [], leaving: [] });
+    expect(await blocks(segmentId)).toEqual(after);
+    // Nobody matches: every block goes.
+    expect(await replaceMembers(segmentId, [], at(11))).toEqual({ joining: [], leaving: [alone[1], ...shared].sort() });
+    expect(await blocks(segmentId)).toEqual([]);
   });
 
   it('removes a member from every segment of its store, keeping its block-mates', async () => {
@@ -107,6 +128,11 @@ describeEachDatabase('memberships', (kind) => {
     ]);
     await prisma.$executeRaw(removeMemberSql(Prisma.sql`${store.id}::uuid`, Prisma.sql`${shared[0]}::uuid`));
     expect(await membershipsOfSegment(prisma, first)).toEqual([{ memberId: shared[1], joinedAt: at(2) }]);
+    expect(await storedIds(first)).toEqual([[shared[1]]]);
+    // The block's checksum follows: the remaining member again changes nothing.
+    const kept = await blocks(first);
+    expect(await replaceMembers(first, [shared[1]], at(9))).toEqual({ joining: [], leaving: [] });
+    expect(await blocks(first)).toEqual(kept);
     expect(await membershipsOfSegment(prisma, second)).toEqual([{ memberId: alone[2], joinedAt: at(4) }]);
     await prisma.$executeRaw(removeMemberSql(Prisma.sql`${store.id}::uuid`, Prisma.sql`${alone[2]}::uuid`));
     expect(await membershipsOfSegment(prisma, second)).toEqual([]);

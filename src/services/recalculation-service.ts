@@ -4,7 +4,7 @@ import { isUuid } from '../criteria/params.ts';
 import { compileSegment, type StoredPart } from '../engine/compile.ts';
 import { NotFound } from '../errors.ts';
 import { Prisma, type PrismaClient, type Segment } from '../generated/prisma/client.ts';
-import { addMembersSql, changeMembersCtes, hasNoMembers, membershipsOf } from './memberships.ts';
+import { applyBlockChangesCtes, blockChangesSql, matchedBlocksSql, mergedBlocksSql } from './memberships.ts';
 
 export interface SegmentStatistics {
   customersCount: number;
@@ -126,26 +126,21 @@ export class RecalculationService {
         await lockStoreMemberships(tx, store.id, 'shared');
         const env = evaluationEnv(runAt, store.timezone);
         const storeParts = parts as StoredPart[];
-        // Evaluate in chunks of members (by id), reporting progress after each. A chunk's
-        // statement compares the members it matches with the segment's current members in the
-        // same id range, in the same pass, and keeps one row in a scratch table: who joins, who
-        // leaves, and the totals of the members matched (count, lifetime purchases and amount,
-        // read from the aggregates the statement joins anyway). Then one statement applies the
-        // differences. All inside this transaction: readers see the old membership until it commits.
+        // Evaluate in chunks of members (by id), reporting progress after each. The members a
+        // chunk matches are grouped into membership blocks with their checksums and totals
+        // (count, lifetime purchases and amount, read from the aggregates the statement joins
+        // anyway). A store in one chunk is evaluated by one statement that also compares its
+        // blocks with the stored ones and keeps, in a scratch table, the totals and the ids of
+        // changed blocks only; chunks (larger stores) keep all their blocks, compared once merged.
+        // Then one statement rewrites the changed blocks. All inside this transaction: readers
+        // see the old membership until it commits.
         await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${RECALCULATION_WORK_MEM}'`);
-        await tx.$executeRaw`DROP TABLE IF EXISTS pg_temp.recalc_changes`;
-        // A segment without members (its first run, or one after matching nobody): every member
-        // matched joins, so each chunk writes its members' blocks straight from the compiled
-        // statement and keeps only its totals; nothing to compare, no id arrays.
+        await tx.$executeRaw`DROP TABLE IF EXISTS pg_temp.recalc_blocks, pg_temp.recalc_changes`;
         const segmentIdSql = Prisma.sql`${segment.id}::uuid`;
-        const [{ empty }] = await tx.$queryRaw<{ empty: boolean }[]>`SELECT ${hasNoMembers(segmentIdSql)} AS "empty"`;
-        if (empty)
-          await tx.$executeRaw`
-            CREATE TEMP TABLE recalc_changes ("members" bigint, "purchases" numeric, "amount" numeric)
-            ON COMMIT DROP`;
         const [{ total }] = await tx.$queryRaw<{ total: number }[]>`
           SELECT count(*)::int AS total FROM "Member" WHERE "storeId" = ${store.id}::uuid AND "active"`;
         let processed = 0;
+        let chunks = 0;
         let after: string | undefined;
         options.onProgress?.(0, total);
         for (;;) {
@@ -158,51 +153,36 @@ export class RecalculationService {
                   WHERE m."storeId" = ${store.id}::uuid AND m."active" AND m."id" > ${after ?? NIL_UUID}::uuid
                   ORDER BY m."id" OFFSET ${this.chunkSize - 1} LIMIT 1`
               : [];
-          const range = { after, upTo: boundary?.id };
-          if (empty) {
-            await tx.$executeRaw(firstChunkSql(segment.id, store.id, storeParts, env, runAt, range));
-          } else {
-            const changes = chunkChangesSql(segment.id, store.id, storeParts, env, range);
-            // The first chunk creates the table (CREATE TABLE AS may scan in parallel, INSERT may not).
-            if (processed === 0) await tx.$executeRaw`CREATE TEMP TABLE recalc_changes ON COMMIT DROP AS ${changes}`;
-            else await tx.$executeRaw`INSERT INTO recalc_changes ${changes}`;
-          }
+          const blocks = chunkBlocksSql(store.id, storeParts, env, { after, upTo: boundary?.id });
+          // CREATE TABLE AS may scan in parallel, INSERT may not.
+          if (chunks === 0 && !boundary)
+            await tx.$executeRaw`CREATE TEMP TABLE recalc_changes ON COMMIT DROP AS ${blockChangesSql(segmentIdSql, blocks)}`;
+          else if (chunks === 0) await tx.$executeRaw`CREATE TEMP TABLE recalc_blocks ON COMMIT DROP AS ${blocks}`;
+          else await tx.$executeRaw`INSERT INTO recalc_blocks ${blocks}`;
+          chunks++;
           processed = boundary ? processed + this.chunkSize : total;
           options.onProgress?.(processed, total);
           if (!boundary) break;
           after = boundary.id;
         }
+        // Chunks are ranges of ids, blocks hashes of them: each chunk has a part of each block.
+        if (chunks > 1)
+          await tx.$executeRaw`
+            CREATE TEMP TABLE recalc_changes ON COMMIT DROP AS ${blockChangesSql(segmentIdSql, mergedBlocksSql(Prisma.sql`recalc_blocks`))}`;
         const collected = options.collectChanges
-          ? Prisma.sql`, (SELECT COALESCE(array_agg(id::text), '{}') FROM added) AS "joined",
-                         (SELECT COALESCE(array_agg(id::text), '{}') FROM removed) AS "left"`
+          ? Prisma.sql`, (SELECT COALESCE(array_agg(id::text), '{}') FROM joining) AS "joined",
+                         (SELECT COALESCE(array_agg(id::text), '{}') FROM leaving) AS "left"`
           : Prisma.empty;
-        // Leavers are dropped and newcomers added, rewriting only the blocks that hold them; the
-        // chunks' totals are summed. (A segment that was empty has its members written already:
-        // the statement then only reads them back as the joiners, when asked for.) Only this run
-        // writes the segment's blocks while it holds the segment's row.
-        const runAtSql = Prisma.sql`${runAt.toISOString()}::timestamptz`;
-        const [totals] = await tx.$queryRaw<(Totals & { joined?: string[]; left?: string[] })[]>(empty ? Prisma.sql`
-          WITH added AS (SELECT sm."memberId" AS id FROM ${membershipsOf(segmentIdSql)} sm),
-          removed AS (SELECT NULL::uuid AS id WHERE FALSE)
+        // Only this run writes the segment's blocks while it holds the segment's row.
+        const [totals] = await tx.$queryRaw<(Totals & { joined?: string[]; left?: string[] })[]>`
+          WITH ${applyBlockChangesCtes(segmentIdSql, Prisma.sql`recalc_changes`, Prisma.sql`${runAt.toISOString()}::timestamptz`)}
           SELECT COALESCE(sum(x."members"), 0)::text AS "members",
                  COALESCE(sum(x."purchases"), 0)::text AS "purchases",
                  COALESCE(sum(x."amount"), 0)::text AS "amount",
-                 COALESCE(sum(x."members"), 0)::text AS "added",
-                 '0' AS "removed"
+                 (SELECT count(*) FROM joining)::text AS "added",
+                 (SELECT count(*) FROM leaving)::text AS "removed"
                  ${collected}
-          FROM recalc_changes x` : Prisma.sql`
-          WITH joining AS MATERIALIZED (SELECT j.id FROM recalc_changes x, unnest(x."joining") j(id)),
-          leaving AS MATERIALIZED (SELECT l.id FROM recalc_changes x, unnest(x."leaving") l(id)),
-          ${changeMembersCtes(segmentIdSql, runAtSql)},
-          added AS (SELECT id FROM joining),
-          removed AS (SELECT id FROM leaving)
-          SELECT COALESCE(sum(x."members"), 0)::text AS "members",
-                 COALESCE(sum(x."purchases"), 0)::text AS "purchases",
-                 COALESCE(sum(x."amount"), 0)::text AS "amount",
-                 (SELECT count(*) FROM added)::text AS "added",
-                 (SELECT count(*) FROM removed)::text AS "removed"
-                 ${collected}
-          FROM recalc_changes x`);
+          FROM recalc_changes x`;
 
         const members = dec(totals.members);
         const purchases = dec(totals.purchases);
@@ -246,49 +226,17 @@ export async function lockStoreMemberships(tx: Pick<PrismaClient, '$queryRaw'>, 
 }
 
 /**
- * One step of a recalculation of a segment without members: adds the members of `range` (by
- * id) the segment matches, joining at `runAt`, and adds their totals
- * (`members`, lifetime `purchases` and `amount`) as one row to the scratch table recalc_changes.
+ * One step of a recalculation: the members of `range` (by id) the segment matches, as rows of
+ * membership blocks (block, "memberIds" sorted) with their totals ("members", lifetime
+ * "purchases" and "amount").
  */
-export function firstChunkSql(
-  segmentId: string,
-  storeId: string,
-  parts: StoredPart[],
-  env: EvalEnv,
-  runAt: Date,
-  range: { after?: string; upTo?: string } = {},
-): Prisma.Sql {
-  return Prisma.sql`
-    WITH matched AS MATERIALIZED (${compileSegment(storeId, parts, env, { range, withAggregates: true })}),
-    inserted AS (${addMembersSql(Prisma.sql`${segmentId}::uuid`, Prisma.sql`matched`, Prisma.sql`${runAt.toISOString()}::timestamptz`)})
-    INSERT INTO recalc_changes ("members", "purchases", "amount")
-    SELECT count(*), sum(x."purchases"), sum(x."amount") FROM matched x`;
-}
-
-/**
- * One step of a recalculation: the members of `range` (by id) the segment matches, compared in
- * the same pass with its current members in that range. Returns one row: the totals of the
- * members matched (`members`, lifetime `purchases` and `amount`), and the ids of those who join
- * (`joining`) and leave (`leaving`), as arrays (null when none).
- */
-export function chunkChangesSql(
-  segmentId: string,
+export function chunkBlocksSql(
   storeId: string,
   parts: StoredPart[],
   env: EvalEnv,
   range: { after?: string; upTo?: string } = {},
 ): Prisma.Sql {
-  const matched = compileSegment(storeId, parts, env, { range, withAggregates: true });
-  const inRange = Prisma.sql`${range.after === undefined ? Prisma.empty : Prisma.sql` AND sm."memberId" > ${range.after}::uuid`}${
-    range.upTo === undefined ? Prisma.empty : Prisma.sql` AND sm."memberId" <= ${range.upTo}::uuid`
-  }`;
-  return Prisma.sql`
-    SELECT count(x."memberId") AS "members", sum(x."purchases") AS "purchases", sum(x."amount") AS "amount",
-           array_agg(x."memberId") FILTER (WHERE c."memberId" IS NULL) AS "joining",
-           array_agg(c."memberId") FILTER (WHERE x."memberId" IS NULL) AS "leaving"
-    FROM (${matched}) x
-    FULL JOIN (SELECT sm."memberId" FROM ${membershipsOf(Prisma.sql`${segmentId}::uuid`)} sm WHERE TRUE${inRange}) c
-      ON c."memberId" = x."memberId"`;
+  return matchedBlocksSql(compileSegment(storeId, parts, env, { range, withAggregates: true }));
 }
 
 function statisticsOf(segment: Segment): SegmentStatistics {

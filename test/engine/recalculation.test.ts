@@ -197,7 +197,7 @@ describeEachDatabase('recalculation', (kind) => {
       const segments = new SegmentService(database.prisma);
       const recalculation = new RecalculationService(database.prisma, { now: clock.now });
       const segment = await segments.create(s.store, { name: 'Atomic first run', active: true, parts: list(s, 'a', 'b') });
-      // The first run inserts its members as it evaluates them; the reading for calculatedAt fails after that.
+      // The first run writes its members; the reading of the clock for calculatedAt fails after that.
       clock.failOnReading(2);
       await expect(recalculation.recalculate(segment.id)).rejects.toThrow('clock failure injected by the test');
       expect(await membership(segment.id, s)).toEqual({});
@@ -206,7 +206,7 @@ describeEachDatabase('recalculation', (kind) => {
       expect(await recalculation.recalculate(segment.id)).toMatchObject({ matched: 2, added: 2, removed: 0 });
     });
 
-    it('evaluates in chunks as in one statement: the first run inserts the members matched, later ones the differences', async () => {
+    it('evaluates in chunks as in one statement: the first run adds the members matched, later ones the differences', async () => {
       const s = await world();
       const segments = new SegmentService(database.prisma);
       const whole = new RecalculationService(database.prisma, { now: new TestClock('2024-03-01T09:00:00Z').now });
