@@ -31,11 +31,12 @@ export const memberChecksum = (memberId: Prisma.Sql) => Prisma.sql`uuid_hash_ext
 
 /**
  * A segment's memberships as rows, for a FROM clause: `FROM ${membershipsOf(id)} sm` gives
- * sm."memberId" and sm."joinedAt".
+ * sm."memberId" and sm."joinedAt". (Set-returning functions in the select list expand the arrays
+ * side by side, as unnest(a, b) would, without a function scan per block row: several times
+ * cheaper for small segments, whose blocks hold a member or two.)
  */
 export const membershipsOf = (segmentId: Prisma.Sql) => Prisma.sql`(
-  SELECT u."memberId", u."joinedAt" FROM "SegmentMemberBlock" b
-  CROSS JOIN LATERAL unnest(b."memberIds", b."joinedAt") AS u("memberId", "joinedAt")
+  SELECT unnest(b."memberIds") AS "memberId", unnest(b."joinedAt") AS "joinedAt" FROM "SegmentMemberBlock" b
   WHERE b."segmentId" = ${segmentId})`;
 
 /**
