@@ -122,7 +122,7 @@ export class RecalculationService {
         }
 
         // Member removal waits for this run (memberships have no foreign keys: without the lock,
-        // a member removed after this run read it could still be inserted below).
+        // a member removed after this run read it could still be added below).
         await lockStoreMemberships(tx, store.id, 'shared');
         const env = evaluationEnv(runAt, store.timezone);
         const storeParts = parts as StoredPart[];
