@@ -11,7 +11,8 @@ import { Prisma } from '../generated/prisma/client.ts';
  * changes by comparing checksums, without sorting or comparing ids, in the statement that
  * evaluates the segment, and hands on only the changed blocks' ids. (A change that kept a
  * block's checksum would need two sets of ids whose hashes XOR alike: about 1 in 2^64 for each
- * changed block.) Ids are in no particular order.
+ * changed block with ids as they come. The hash is not keyed, so ids chosen on purpose could
+ * collide; they come from the store's own loyalty core.) Ids are in no particular order.
  *
  * The block is a hash of the id, so ids of any shape (random, time-ordered, sequential) spread
  * evenly: a segment of a million members has ~60 in each of MEMBERSHIP_BLOCKS blocks, ~1 KB,
@@ -26,8 +27,12 @@ export const MEMBERSHIP_BLOCKS = 16384;
  */
 export const blockOf = (memberId: Prisma.Sql) => Prisma.sql`(uuid_hash(${memberId}) & ${Prisma.raw(String(MEMBERSHIP_BLOCKS - 1))})`;
 
-/** The checksum term of a member id (an SQL uuid expression); a block's checksum XORs its members'. */
-export const memberChecksum = (memberId: Prisma.Sql) => Prisma.sql`uuid_hash_extended(${memberId}, 0)`;
+/**
+ * The checksum term of a member id (an SQL uuid expression); a block's checksum XORs its members'.
+ * Seed 1: with seed 0 the low 32 bits equal uuid_hash, which fixes the low 14 bits for every id
+ * of a block (they are its number) and leaves a checksum 50 bits of evidence instead of 64.
+ */
+export const memberChecksum = (memberId: Prisma.Sql) => Prisma.sql`uuid_hash_extended(${memberId}, 1)`;
 
 /**
  * A segment's memberships as rows, for a FROM clause: `FROM ${membershipsOf(id)} sm` gives

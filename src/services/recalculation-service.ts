@@ -227,7 +227,7 @@ export async function lockStoreMemberships(tx: Pick<PrismaClient, '$queryRaw'>, 
 
 /**
  * One step of a recalculation: the members of `range` (by id) the segment matches, as rows of
- * membership blocks (block, "memberIds" sorted) with their totals ("members", lifetime
+ * membership blocks (block, "memberIds", "checksum") with their totals ("members", lifetime
  * "purchases" and "amount").
  */
 export function chunkBlocksSql(

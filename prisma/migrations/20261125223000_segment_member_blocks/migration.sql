@@ -15,7 +15,7 @@ ALTER TABLE "SegmentMemberBlock" ALTER COLUMN "memberIds" SET STORAGE EXTERNAL, 
 
 -- The same block and checksum formulas as blockOf and memberChecksum in src/services/memberships.ts.
 INSERT INTO "SegmentMemberBlock" ("segmentId", "block", "memberIds", "joinedAt", "checksum")
-SELECT "segmentId", uuid_hash("memberId") & 16383, array_agg("memberId"), array_agg("joinedAt"), bit_xor(uuid_hash_extended("memberId", 0))
+SELECT "segmentId", uuid_hash("memberId") & 16383, array_agg("memberId"), array_agg("joinedAt"), bit_xor(uuid_hash_extended("memberId", 1))
 FROM "SegmentMember" GROUP BY 1, 2;
 
 DROP TABLE "SegmentMember";
