@@ -126,7 +126,7 @@ describeEachDatabase('memberships', (kind) => {
       { segmentId: second, memberId: shared[0], joinedAt: at(3) },
       { segmentId: second, memberId: alone[2], joinedAt: at(4) },
     ]);
-    await prisma.$executeRaw(removeMemberSql(Prisma.sql`${store.id}::uuid`, Prisma.sql`${shared[0]}::uuid`));
+    await prisma.$executeRaw(removeMemberSql(store.id, shared[0]));
     expect(await membershipsOfSegment(prisma, first)).toEqual([{ memberId: shared[1], joinedAt: at(2) }]);
     expect(await storedIds(first)).toEqual([[shared[1]]]);
     // The block's checksum follows: the remaining member again changes nothing.
@@ -134,7 +134,7 @@ describeEachDatabase('memberships', (kind) => {
     expect(await replaceMembers(first, [shared[1]], at(9))).toEqual({ joining: [], leaving: [] });
     expect(await blocks(first)).toEqual(kept);
     expect(await membershipsOfSegment(prisma, second)).toEqual([{ memberId: alone[2], joinedAt: at(4) }]);
-    await prisma.$executeRaw(removeMemberSql(Prisma.sql`${store.id}::uuid`, Prisma.sql`${alone[2]}::uuid`));
+    await prisma.$executeRaw(removeMemberSql(store.id, alone[2]));
     expect(await membershipsOfSegment(prisma, second)).toEqual([]);
     expect(await blocks(second)).toEqual([]);
   });

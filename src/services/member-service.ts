@@ -98,7 +98,7 @@ export class MemberService {
       // Its memberships (they have no foreign keys), once no recalculation of the store runs:
       // one that read the member before this commits could otherwise still add it.
       await lockStoreMemberships(tx, store.id, 'exclusive');
-      await tx.$executeRaw(removeMemberSql(Prisma.sql`${store.id}::uuid`, Prisma.sql`${member.id}::uuid`));
+      await tx.$executeRaw(removeMemberSql(store.id, member.id));
       await tx.member.delete({ where: { id: member.id } });
     }, { timeout: 10 * 60_000, maxWait: 60_000 }); // it may wait for the store's running recalculations
     await this.segments.markDirty(store.id);

@@ -115,11 +115,13 @@ export function applyBlockChangesCtes(segmentId: Prisma.Sql, changes: Prisma.Sql
 }
 
 /** Deletes every membership of a segment. */
-export const deleteSegmentMembersSql = (segmentId: Prisma.Sql) =>
-  Prisma.sql`DELETE FROM "SegmentMemberBlock" WHERE "segmentId" = ${segmentId}`;
+export const deleteSegmentMembersSql = (segmentId: string) =>
+  Prisma.sql`DELETE FROM "SegmentMemberBlock" WHERE "segmentId" = ${segmentId}::uuid`;
 
 /** Removes a member from every segment of its store (one block of each segment holds it). */
-export const removeMemberSql = (storeId: Prisma.Sql, memberId: Prisma.Sql) => Prisma.sql`
+export function removeMemberSql(storeIdText: string, memberIdText: string): Prisma.Sql {
+  const [storeId, memberId] = [Prisma.sql`${storeIdText}::uuid`, Prisma.sql`${memberIdText}::uuid`];
+  return Prisma.sql`
   WITH holding AS MATERIALIZED (
     SELECT b."segmentId", b."block", b."memberIds", b."joinedAt", array_position(b."memberIds", ${memberId}) AS position
     FROM "Segment" s
@@ -134,6 +136,7 @@ export const removeMemberSql = (storeId: Prisma.Sql, memberId: Prisma.Sql) => Pr
       "checksum" = b."checksum" # ${memberChecksum(memberId)}
   FROM holding h
   WHERE b."segmentId" = h."segmentId" AND b."block" = h."block" AND cardinality(h."memberIds") > 1`;
+}
 
 /**
  * The segments each of `memberIds` belongs to, in the order the member joined them: rows

@@ -147,7 +147,7 @@ export class SegmentService {
     // it, which holds the segment's row until it commits its new membership.
     await this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT "id"::text FROM "Segment" WHERE "id" = ${segment.id}::uuid FOR UPDATE`;
-      await tx.$executeRaw(deleteSegmentMembersSql(Prisma.sql`${segment.id}::uuid`));
+      await tx.$executeRaw(deleteSegmentMembersSql(segment.id));
       await tx.segment.delete({ where: { id: segment.id } });
     }, { timeout: 10 * 60_000, maxWait: 60_000 });
     return segment.id;
