@@ -298,6 +298,31 @@ describeEachDatabase('ingest', (kind) => {
     expect(await prisma.transaction.findUniqueOrThrow({ where: { id: tx(40) } })).toEqual(stored);
   });
 
+  it('checks every batch’s members, whether written earlier in the import, stored before it, or another store’s', async () => {
+    const store = await newStore();
+    const other = await newStore();
+    const sell = (id: number, customer: string) =>
+      JSON.stringify({ kind: 'transaction', transactionId: tx(id), customerId: customer, documentType: 'sell', purchasedAt: '2026-02-01T10:00:00Z', grossValue: 3 });
+    expect((await t.app.services.ingest.importLines(other, linesOf([JSON.stringify({ kind: 'member', customerId: member(40) })]))).errors).toEqual([]);
+    expect((await t.app.services.ingest.importLines(store, linesOf([JSON.stringify({ kind: 'member', customerId: member(41) })]))).errors).toEqual([]);
+    // Batches of two lines: the member written in the first, then its transactions batch after batch.
+    const lines = [
+      JSON.stringify({ kind: 'member', customerId: member(42) }),
+      JSON.stringify({ kind: 'member', customerId: member(43), email: 'not-an-email' }),
+      sell(401, member(42)), sell(402, member(41)),
+      sell(403, member(40)), sell(404, member(43)),
+      sell(405, member(42)), sell(406, member(41)),
+    ];
+    const summary = await new IngestService(prisma, { batchSize: 2 }).importLines(store, linesOf(lines));
+    expect(summary.errors).toEqual([
+      { line: 2, reason: expect.stringMatching(/^email: /) },
+      { line: 5, reason: `customerId: unknown member ${member(40)}` },
+      { line: 6, reason: `customerId: unknown member ${member(43)}` },
+    ]);
+    const stored = await prisma.transaction.findMany({ where: { storeId: store.id }, select: { id: true }, orderBy: { id: 'asc' } });
+    expect(stored.map((row) => row.id)).toEqual([tx(401), tx(402), tx(405), tx(406)].sort());
+  });
+
   it('keeps aggregates right with small batches written side by side, ids repeated across batches and re-imports', async () => {
     const store = await newStore('Europe/Warsaw');
     const records = [...generateRecords({ members: 40, seed: 5 })];

@@ -34,18 +34,45 @@ interface EncodedTransaction {
   /**
    * Through Prisma: documentType, purchasedAt, channelId, grossValue, skus, makers, itemLabels
    * (array literals), items (JSON). On PostgreSQL: instead, the whole row (the columns of
-   * Transaction, as the staging table has them too) as a line of COPY text.
+   * Transaction, as the staging table has them too) as a line of COPY text, in UTF-8, held
+   * outside V8's heap (see CopyRows).
    */
   columns?: (string | null)[];
-  row?: string;
+  row?: Buffer;
 }
 
 /** What a batch holds: records as validated, transactions encoded. */
 type Pending = Exclude<IngestRecord, { kind: 'transaction' }> | EncodedTransaction;
 type PendingOf<K extends IngestKind> = Extract<Pending, { kind: K }>;
 
-function encodeTransaction(t: RecordOf<'transaction'>, copyStoreId: string | undefined): EncodedTransaction {
-  if (copyStoreId) return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copyRowOf(t, copyStoreId) };
+/**
+ * COPY text lines of a batch's transactions, written into large Buffers as they are read: a
+ * batch's rows (about 1 KB each, thousands of them, alive until written) then live outside V8's
+ * heap, where the garbage collector neither scans nor moves them; each row's string dies young.
+ */
+class CopyRows {
+  private static readonly CHUNK = 1 << 20;
+  private chunk = Buffer.allocUnsafe(CopyRows.CHUNK);
+  private used = 0;
+
+  /** Stores `line` and a line break; answers a view of the stored bytes. */
+  add(line: string): Buffer {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the line break 1.
+    const room = line.length * 3 + 1;
+    if (this.used + room > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafe(Math.max(CopyRows.CHUNK, room));
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used += this.chunk.write(line, start, 'utf8');
+    this.chunk[this.used++] = 10;
+    return this.chunk.subarray(start, this.used);
+  }
+}
+
+function encodeTransaction(t: RecordOf<'transaction'>, copy: { storeId: string; rows: CopyRows } | undefined): EncodedTransaction {
+  if (copy)
+    return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copy.rows.add(copyRowOf(t, copy.storeId)) };
   const facts = itemFacts(t.items);
   return {
     kind: 'transaction',
@@ -133,6 +160,26 @@ interface Batch {
 
 const emptyBatch = (): Batch => ({ records: [], errors: [] });
 
+/** How many member ids an import remembers as stored (about 100 bytes each). */
+const KNOWN_MEMBERS_HELD = 200_000;
+
+/**
+ * Ids of the store's members that an import wrote or found stored, so that the records referring
+ * to them are not checked again batch after batch (feeds come grouped by member, or members
+ * first). Bounded: when full it starts over, and the next batches look their members up again.
+ * Members are never deleted by an import, so an id once seen stays valid for its duration.
+ */
+class KnownMembers {
+  private ids = new Set<string>();
+  has(id: string) {
+    return this.ids.has(id);
+  }
+  add(id: string) {
+    if (this.ids.size >= KNOWN_MEMBERS_HELD) this.ids = new Set();
+    this.ids.add(id);
+  }
+}
+
 export const MAX_REPORTED_ERRORS = 1000;
 /** Imports at least this large refresh planner statistics afterwards. */
 const ANALYZE_AFTER = 1000;
@@ -202,7 +249,7 @@ interface Exec {
   /** Runs `work` in one database transaction on one connection. */
   transaction<T>(work: (tx: Exec) => Promise<T>): Promise<T>;
   /** `COPY ... FROM STDIN` of text-format data (PostgreSQL only; within `transaction`). */
-  copy?(sql: string, data: string): Promise<void>;
+  copy?(sql: string, data: string | Buffer): Promise<void>;
 }
 
 /** Through Prisma: PGlite, or any adapter other than @prisma/adapter-pg. */
@@ -347,6 +394,8 @@ export class IngestService {
     onProgress?: (summary: ImportSummary) => void,
   ): Promise<ImportSummary> {
     const summary = emptySummary();
+    const members = new KnownMembers();
+    const copy = this.copy ? { storeId: store.id, rows: new CopyRows() } : undefined;
     let batch = emptyBatch();
     /**
      * The batch being written, and its transaction ids when it holds nothing but transactions
@@ -372,7 +421,7 @@ export class IngestService {
       // increments, taken in one order by both). Anything else waits for the previous batch.
       if (ids && writingIds && !sharesAny(ids, writingIds)) older = writing;
       else await writing;
-      writing = this.flush(store, current, summary, ids !== undefined).then(() => onProgress?.(summary));
+      writing = this.flush(store, current, summary, members, ids !== undefined).then(() => onProgress?.(summary));
       writingIds = ids;
       // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
       writing.catch(() => undefined);
@@ -389,7 +438,7 @@ export class IngestService {
       }
       const parsed = parseRecord(raw);
       if ('error' in parsed) batch.errors.push({ line, reason: parsed.error });
-      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, this.copy ? store.id : undefined) : parsed.record });
+      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, copy) : parsed.record });
       if (batch.records.length >= this.batchSize) await submit();
       // Let the batch being written send its next statement while this one is read.
       else if (writing && line % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -429,7 +478,7 @@ export class IngestService {
   }
 
   /** `allNew`: the batch holds nothing but transactions, none of which was stored when it was read. */
-  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, allNew = false) {
+  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, allNew = false) {
     for (const error of errors) this.fail(summary, error.line, error.reason);
     if (!batch.length) return;
     const byKind = new Map<IngestKind, Numbered[]>();
@@ -442,11 +491,11 @@ export class IngestService {
     // Reference data first, then members, then what refers to members.
     for (const kind of ['channel', 'level', 'tierSet', 'tier', 'campaign', 'reward', 'achievement', 'challenge'] as const)
       await this.guarded(of(kind), summary, (items) => this.writeReference(store, kind, items));
-    await this.guarded(of('member'), summary, (items) => this.writeMembers(store, items, summary));
-    const known = await this.knownMembers(store, batch);
+    await this.guarded(of('member'), summary, (items) => this.writeMembers(store, items, summary, members));
+    await this.lookUpMembers(store, batch, members);
     const withMember = <R extends Pending & { customerId: string | null }>(items: Numbered<R>[]) =>
       items.filter((item) => {
-        if (item.record.customerId === null || known.has(item.record.customerId)) return true;
+        if (item.record.customerId === null || members.has(item.record.customerId)) return true;
         this.fail(summary, item.line, `customerId: unknown member ${item.record.customerId}`);
         return false;
       });
@@ -490,20 +539,19 @@ export class IngestService {
     }
   }
 
-  private async knownMembers(store: Store, batch: Numbered[]): Promise<Set<string>> {
-    const ids = [
-      ...new Set(
-        batch.flatMap(({ record }) => ('customerId' in record && record.customerId && record.kind !== 'member' ? [record.customerId] : [])),
-      ),
-    ];
-    if (!ids.length) return new Set();
+  /** Adds to `members` those of the batch's references to members that are stored, when not known yet. */
+  private async lookUpMembers(store: Store, batch: Numbered[], members: KnownMembers) {
+    const unknown = new Set<string>();
+    for (const { record } of batch)
+      if (record.kind !== 'member' && 'customerId' in record && record.customerId && !members.has(record.customerId)) unknown.add(record.customerId);
+    if (!unknown.size) return;
     const rows = await query<{ id: string }[]>(
       this.db,
       `SELECT id::text FROM "Member" WHERE "storeId" = $1::uuid AND id = ANY($2::uuid[])`,
       store.id,
-      ids,
+      [...unknown],
     );
-    return new Set(rows.map((row) => row.id));
+    for (const row of rows) members.add(row.id);
   }
 
   private async writeReference(
@@ -564,7 +612,7 @@ export class IngestService {
     return rejectedElsewhere(items, written, (record) => (record as { id: string }).id);
   }
 
-  private async writeMembers(store: Store, items: Numbered<RecordOf<'member'>>[], summary: ImportSummary) {
+  private async writeMembers(store: Store, items: Numbered<RecordOf<'member'>>[], summary: ImportSummary, members: KnownMembers) {
     const rejected = new Map<number, string>();
     const latest = lastById(items, (record) => record.customerId);
     // Email and loyalty card number are unique per store: refuse lines that would take another
@@ -616,7 +664,10 @@ export class IngestService {
       await this.replaceChildren(tx, ids, accepted.filter(({ record }) => upserted.has(record.customerId)).map(({ record }) => record));
       return ids;
     });
-    for (const id of written) summary.touchedMemberIds.add(id);
+    for (const id of written) {
+      summary.touchedMemberIds.add(id);
+      members.add(id);
+    }
     for (const [line, reason] of rejectedElsewhere(accepted, written, (record) => record.customerId)) rejected.set(line, reason);
     // Lines superseded by a later line for the same member count as imported.
     return rejected;
@@ -654,14 +705,13 @@ export class IngestService {
     const n = latest.length;
     let input: string;
     let params: unknown[];
-    let stage: string | undefined;
+    let stage: Buffer | undefined;
     if (latest[0].record.row !== undefined) {
       // PostgreSQL: the batch goes by COPY (cheaper on both sides than large array parameters),
       // straight into Transaction when it is all new, else to a staging table that one statement moves.
-      const data: string[] = new Array(n + 1);
-      for (let i = 0; i < n; i++) data[i] = latest[i].record.row!;
-      data[n] = '';
-      stage = data.join('\n');
+      const rows: Buffer[] = new Array(n);
+      for (let i = 0; i < n; i++) rows[i] = latest[i].record.row!;
+      stage = Buffer.concat(rows);
       if (allNew && (await this.copyNewTransactions(store, latest.map(({ record }) => record.transactionId), stage))) {
         for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
         return new Map<number, string>();
@@ -745,7 +795,7 @@ export class IngestService {
    * members' aggregates, read back by id. Answers false, having written nothing, when one of
    * them was stored meanwhile (by another import): the caller then upserts the batch.
    */
-  private async copyNewTransactions(store: Store, ids: string[], data: string): Promise<boolean> {
+  private async copyNewTransactions(store: Store, ids: string[], data: Buffer): Promise<boolean> {
     try {
       await this.db.transaction(async (tx) => {
         await tx.copy!(`COPY "Transaction" (${TRANSACTION_COPY_COLUMNS}) FROM STDIN`, data);
