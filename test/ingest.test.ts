@@ -9,7 +9,7 @@ import { criterionMatches } from '../src/engine/reference.ts';
 import { snapshotsFromRecords } from '../src/engine/reference.ts';
 import type { PrismaClient, Store } from '../src/generated/prisma/client.ts';
 import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '../src/ingest/generator.ts';
-import { INGEST_KINDS, fastTransaction, ingestRecord, parseRecord } from '../src/ingest/records.ts';
+import { INGEST_KINDS, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
@@ -298,6 +298,29 @@ describeEachDatabase('ingest', (kind) => {
     expect(await prisma.transaction.findUniqueOrThrow({ where: { id: tx(40) } })).toEqual(stored);
   });
 
+  it('stores the items of a line as the line writes them when that means the parsed items', async () => {
+    const store = await newStore();
+    const odd = ['Tab\there', 'quote"d', 'back\\slash', '{brace},comma', 'new\nline', '\\N', 'Zażółć 🍺', '"items":[]}'];
+    const items = odd.map((text, i) => ({ sku: `${text}-${i}`, name: text, quantity: 1.5, grossValue: 2, maker: text, labels: [{ key: 'k', value: text }] }));
+    const head = (id: number) => `{"kind":"transaction","transactionId":"${tx(id)}","customerId":null,"documentType":"sell","purchasedAt":"2026-04-01T10:00:00Z","grossValue":1,`;
+    const lines = [
+      `${head(50)}"items":${JSON.stringify(items)}}`,
+      // JSON whitespace, escapes and number forms that JSON.stringify would write otherwise.
+      `${head(51)}"items": [ {"sku":"A\u00e9","name":null,"quantity":1.50,"grossValue":2e0,"maker":"M","labels":[]} ]}`,
+      `${head(52)}"items":[\t{"sku":"B","name":null,"quantity":1,"grossValue":2,"maker":"M","labels":[]}]}`,
+      // The key twice: JSON.parse keeps the last.
+      `${head(53)}"items":[{"sku":"C","name":null,"quantity":1,"grossValue":2,"maker":"M","labels":[]}],"items":[]}`,
+    ];
+    const summary = await t.app.services.ingest.importLines(store, linesOf(lines));
+    expect(summary.errors.filter((e) => e.line !== 4)).toEqual([]);
+    for (const [index, line] of lines.entries()) {
+      const stored = await prisma.transaction.findUnique({ where: { id: tx(50 + index) } });
+      if (index === 3 && !stored) continue; // refused rather than stored wrong
+      const parsed = parseRecord(JSON.parse(line)) as { record: { items: unknown } };
+      expect(stored?.items).toEqual(parsed.record.items);
+    }
+  });
+
   it('checks every batch’s members, whether written earlier in the import, stored before it, or another store’s', async () => {
     const store = await newStore();
     const other = await newStore();
@@ -458,6 +481,19 @@ describe('fast transaction parser', () => {
     JSON.parse('{"kind":"transaction","__proto__":{"x":1},"transactionId":"e52a5dac-f150-4893-8939-1ffeb1ba0024","customerId":null,"documentType":"sell","purchasedAt":"2024-11-25T14:25:28Z","grossValue":1}'),
     null, [], 'transaction',
   ];
+
+  it('takes items text from a line only where it means the parsed items', () => {
+    const head = '{"kind":"transaction","transactionId":"e52a5dac-f150-4893-8939-1ffeb1ba0024","customerId":null,"documentType":"sell","purchasedAt":"2026-04-01T10:00:00Z","grossValue":1,';
+    const full = '{"sku":"A","name":"N","quantity":1,"grossValue":2,"maker":"M","labels":[{"key":"k","value":"v"}]}';
+    const textOf = (line: string) => itemsTextOf(line, (parseRecord(JSON.parse(line)) as { record: any }).record);
+    expect(textOf(`${head}"items":[${full}]}`)).toBe(`[${full}]`);
+    expect(textOf(`${head}"items":[]}`)).toBe('[]');
+    // A default filled, a text trimmed, a label trimmed, items not last.
+    expect(textOf(`${head}"items":[{"sku":"A","name":"N","grossValue":2,"maker":"M","labels":[]}]}`)).toBeUndefined();
+    expect(textOf(`${head}"items":[${full.replace('"A"', '" A"')}]}`)).toBeUndefined();
+    expect(textOf(`${head}"items":[${full.replace('"v"', '"v "')}]}`)).toBeUndefined();
+    expect(textOf(`${head.replace('"grossValue":1,', '')}"items":[${full}],"grossValue":1}`)).toBeUndefined();
+  });
 
   it('accepts only what the schema accepts, and returns what the schema returns', () => {
     const generated = [...generateRecords({ members: 200, seed: 7 })].filter((record) => record.kind === 'transaction');

@@ -115,11 +115,25 @@ describeEachDatabase('members', (kind) => {
     const removedTx = await t.graphql(`mutation { removeTransaction(storeCode: "DEFAULT", transactionId: "${TX}") { __typename } }`, {}, token);
     expect(removedTx.body.data.removeTransaction.__typename).toBe('Removed');
     expect(await t.app.database.prisma.memberStats.findUnique({ where: { memberId: carol } })).toBeNull();
+    // A purchase again, so that she has aggregates to lose (they have no foreign keys either).
+    const again = await t.graphql(
+      `mutation($t: TransactionInput!) { upsertTransaction(storeCode: "DEFAULT", transaction: $t) { __typename } }`,
+      { t: { transactionId: TX, customerId: carol, documentType: 'SELL', purchasedAt: '2024-05-01T10:00:00Z', grossValue: 3, channelId: null } },
+      token,
+    );
+    expect(again.body.data.upsertTransaction.__typename).toBe('Transaction');
+    const aggregatesOfCarol = async () =>
+      Promise.all(
+        ['MemberStats', 'MemberChannelStats', 'MemberDailyAmount'].map(async (table) =>
+          (await t.app.database.prisma.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM "${table}" WHERE "memberId" = $1::uuid`, carol)).length),
+      );
+    expect((await aggregatesOfCarol())[0]).toBe(1);
     // Carol's membership goes with her (memberships have no foreign keys: the service removes it).
     await insertMemberships(t.app.database.prisma, [{ segmentId, memberId: carol, joinedAt: new Date('2024-03-03T00:00:00Z') }]);
     const removed = await t.graphql(`mutation { removeMember(storeCode: "DEFAULT", customerId: "${carol}") { __typename } }`, {}, token);
     expect(removed.body.data.removeMember.__typename).toBe('Removed');
     expect(await t.app.database.prisma.member.findUnique({ where: { id: carol } })).toBeNull();
+    expect(await aggregatesOfCarol()).toEqual([0, 0, 0]);
     expect(await segmentIdsHolding(t.app.database.prisma, carol)).toEqual([]);
     expect(await memberIdsOfSegment(t.app.database.prisma, segmentId)).toEqual([ALICE, BOB]);
   });

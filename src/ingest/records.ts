@@ -179,7 +179,21 @@ function fastLabels(value: unknown): { key: string; value: string }[] | undefine
   return labels;
 }
 
-function fastItem(raw: unknown): RecordOf<'transaction'>['items'][number] | undefined {
+/** The texts of an item that JSON.stringify of its parsed form writes as they stand in the line. */
+const asGiven = (raw: Record<string, unknown>, item: Record<string, unknown>) =>
+  raw.sku === item.sku && raw.name === item.name && raw.maker === item.maker;
+
+/** Whether parsing the item filled no default and trimmed no text (see itemsTextOf). */
+function parsedAsGiven(raw: Record<string, unknown>, item: Record<string, unknown>, labels: { key: string; value: string }[]): boolean {
+  let count = 0;
+  for (const _ in raw) count++;
+  if (count !== ITEM_KEYS.size || !asGiven(raw, item)) return false;
+  const rawLabels = raw.labels as { key: string; value: string }[];
+  for (let i = 0; i < labels.length; i++) if (rawLabels[i].key !== labels[i].key || rawLabels[i].value !== labels[i].value) return false;
+  return true;
+}
+
+function fastItem(raw: unknown, given: { asGiven: boolean }): RecordOf<'transaction'>['items'][number] | undefined {
   if (!isPlain(raw) || !onlyKeys(raw, ITEM_KEYS)) return undefined;
   const item: Record<string, unknown> = {};
   if (!optionalText(raw, 'sku', item) || !optionalText(raw, 'name', item)) return undefined;
@@ -195,7 +209,28 @@ function fastItem(raw: unknown): RecordOf<'transaction'>['items'][number] | unde
   const labels = fastLabels(raw.labels);
   if (!labels) return undefined;
   item.labels = labels;
+  if (given.asGiven) given.asGiven = parsedAsGiven(raw, item, labels);
   return item as RecordOf<'transaction'>['items'][number];
+}
+
+/**
+ * Items arrays that the fast path parsed from a line without filling a default or trimming a
+ * text: the line's JSON text of them means exactly what JSON.stringify of the parsed items would.
+ */
+const itemsAsGiven = new WeakSet<object>();
+
+/**
+ * The JSON text of a transaction's items as it stands in its line, when it means exactly the
+ * parsed items (so the importer can store it instead of writing it again), else undefined.
+ * Taken only from a line that ends with the items array: the sequence `"items":` cannot stand
+ * in a JSON string (its quotes would be escaped) and no other accepted key ends with `items`,
+ * so its first occurrence is the items key; a line repeating the key yields text that is not
+ * one JSON value, which the database refuses for that line alone.
+ */
+export function itemsTextOf(line: string, record: RecordOf<'transaction'>): string | undefined {
+  if (!itemsAsGiven.has(record.items) || !line.endsWith(']}')) return undefined;
+  const start = line.indexOf('"items":');
+  return start < 0 ? undefined : line.slice(start + 8, -1);
 }
 
 /** A valid transaction record as zod would parse it, or undefined (then zod decides). */
@@ -213,11 +248,13 @@ export function fastTransaction(raw: unknown): RecordOf<'transaction'> | undefin
   if (raw.items !== undefined) {
     if (!Array.isArray(raw.items)) return undefined;
     items = new Array(raw.items.length);
+    const given = { asGiven: true };
     for (let i = 0; i < raw.items.length; i++) {
-      const item = fastItem(raw.items[i]);
+      const item = fastItem(raw.items[i], given);
       if (!item) return undefined;
       items[i] = item;
     }
+    if (given.asGiven) itemsAsGiven.add(items);
   }
   const record: Record<string, unknown> = {
     kind: 'transaction',

@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { hashPassword } from '../auth/passwords.ts';
 import { postgresUrlOf } from '../db/database.ts';
 import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
-import { parseRecord, type IngestKind, type IngestRecord, type RecordOf } from '../ingest/records.ts';
+import { itemsTextOf, parseRecord, type IngestKind, type IngestRecord, type RecordOf } from '../ingest/records.ts';
 
 export interface ImportError {
   line: number;
@@ -70,9 +70,12 @@ class CopyRows {
   }
 }
 
-function encodeTransaction(t: RecordOf<'transaction'>, copy: { storeId: string; rows: CopyRows } | undefined): EncodedTransaction {
-  if (copy)
-    return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copy.rows.add(copyRowOf(t, copy.storeId)) };
+/** `line`: the NDJSON line the record was read from. */
+function encodeTransaction(t: RecordOf<'transaction'>, line: string, copy: { storeId: string; rows: CopyRows } | undefined): EncodedTransaction {
+  if (copy) {
+    const row = copyRowOf(t, copy.storeId, itemsTextOf(line, t));
+    return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copy.rows.add(row) };
+  }
   const facts = itemFacts(t.items);
   return {
     kind: 'transaction',
@@ -122,7 +125,7 @@ function addDistinct(list: string[], element: string) {
  * facts (as itemFacts gives them) as array literals, items as JSON. Built in one pass, without
  * the intermediate arrays and strings of the parameter path.
  */
-export function copyRowOf(t: RecordOf<'transaction'>, storeId: string): string {
+export function copyRowOf(t: RecordOf<'transaction'>, storeId: string, itemsText?: string): string {
   let facts = '{}\t{}\t{}';
   const items = t.items;
   if (items.length) {
@@ -139,7 +142,9 @@ export function copyRowOf(t: RecordOf<'transaction'>, storeId: string): string {
     }
     facts = `{${skus.map(copyElement).join(',')}}\t{${makers.map(copyElement).join(',')}}\t{${labels.join(',')}}`;
   }
-  let json = JSON.stringify(items);
+  // The line's own text of the items when it says the same (itemsTextOf), unless it holds a tab
+  // or carriage return between its tokens (COPY text would need them escaped).
+  let json = itemsText !== undefined && !/[\t\r]/.test(itemsText) ? itemsText : JSON.stringify(items);
   if (json.includes('\\')) json = json.replace(/\\/g, '\\\\');
   return (
     `${t.transactionId}\t${storeId}\t${t.customerId ?? '\\N'}\t${t.documentType}\t${t.purchasedAt.toISOString()}\t${t.channelId ?? '\\N'}\t` +
@@ -438,7 +443,7 @@ export class IngestService {
       }
       const parsed = parseRecord(raw);
       if ('error' in parsed) batch.errors.push({ line, reason: parsed.error });
-      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, copy) : parsed.record });
+      else batch.records.push({ line, record: parsed.record.kind === 'transaction' ? encodeTransaction(parsed.record, text, copy) : parsed.record });
       if (batch.records.length >= this.batchSize) await submit();
       // Let the batch being written send its next statement while this one is read.
       else if (writing && line % 64 === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -93,7 +93,7 @@ export class MemberService {
         'MilestoneProgress',
       ])
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "customerId" = $1::uuid`, member.id);
-      for (const table of ['MemberChannelStats', 'MemberDailyAmount'])
+      for (const table of ['MemberStats', 'MemberChannelStats', 'MemberDailyAmount'])
         await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE "memberId" = $1::uuid`, member.id);
       // Its memberships (they have no foreign keys), once no recalculation of the store runs:
       // one that read the member before this commits could otherwise still add it.
