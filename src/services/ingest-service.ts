@@ -403,33 +403,42 @@ export class IngestService {
     const copy = this.copy ? { storeId: store.id, rows: new CopyRows() } : undefined;
     let batch = emptyBatch();
     /**
-     * The batch being written, and its transaction ids when it holds nothing but transactions
-     * none of which was stored before it started.
+     * The batch being written (or waiting to be), and its transaction ids when it holds nothing
+     * but transactions none of which was stored before it started (known once checked).
      */
     let writing: Promise<void> | undefined;
-    let writingIds: Set<string> | undefined;
-    /** The batch before it, when both are written side by side. */
+    let writingIds: Promise<Set<string> | undefined> = Promise.resolve(undefined);
+    /** The batch before it: the next batch is read meanwhile, but not submitted before it ends. */
     let older: Promise<void> | undefined;
     const submit = async () => {
       const current = batch;
       batch = emptyBatch();
       const transactionIds = this.copy ? transactionIdsOf(current) : undefined;
       await older;
-      older = undefined;
       // Only new transactions: a stored one that changed makes its member's aggregates be
       // recomputed (deleted, then summed again from the transactions), which must not overlap
-      // another batch's increments for the same member.
-      const ids = transactionIds && (await this.noneStored(transactionIds)) ? transactionIds : undefined;
+      // another batch's increments for the same member. Checked while the next batch is read.
+      const ids = transactionIds
+        ? this.noneStored(transactionIds).then((none) => (none ? transactionIds : undefined))
+        : Promise.resolve(undefined);
+      const previous = writing;
+      const previousIds = writingIds;
       // Two batches of nothing but new transactions, without an id in common, are written side by
       // side on two connections (on PostgreSQL): each is one database transaction, and neither
       // needs what the other writes (members are committed before; the aggregates they share are
       // increments, taken in one order by both). Anything else waits for the previous batch.
-      if (ids && writingIds && !sharesAny(ids, writingIds)) older = writing;
-      else await writing;
-      writing = this.flush(store, current, summary, members, ids !== undefined).then(() => onProgress?.(summary));
+      const write = async () => {
+        const [mine, theirs] = await Promise.all([ids, previousIds]);
+        if (!(mine && theirs && !sharesAny(mine, theirs))) await previous;
+        await this.flush(store, current, summary, members, mine !== undefined);
+        onProgress?.(summary);
+      };
+      writing = write();
       writingIds = ids;
+      older = previous;
       // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
       writing.catch(() => undefined);
+      ids.catch(() => undefined);
     };
     for await (const text of lines) {
       const line = ++summary.lines;
