@@ -381,8 +381,8 @@ describeEachDatabase('ingest', (kind) => {
     // corrects (re-sends with another value) a transaction of each of them stored by an earlier
     // import. A correction recomputes the member's aggregates, which must not interleave with
     // the neighbouring batch's increments (each day's amount could then count twice or not at
-    // all). Whether they would interleave depends on timing; importLines keeps a batch with stored
-    // transactions apart from its neighbours, and this checks the result.
+    // all). Whether they would interleave depends on timing; a batch that upserts takes the
+    // store's aggregates lock exclusively (lockAggregates), and this checks the result.
     const store = await newStore();
     const members = Array.from({ length: 4 }, (_, i) => member(900 + i));
     await t.app.services.ingest.importRecords(store, members.map((customerId) => ({ kind: 'member', customerId })));
@@ -408,11 +408,10 @@ describeEachDatabase('ingest', (kind) => {
     expect(await aggregates(prisma, [...members, ...others])).toEqual(expectedAggregates([...stored, ...lines], 'UTC'));
   });
 
-  it('upserts a batch read as all new when one of its transactions was stored meanwhile', async () => {
-    // Between the check that none of a batch's transactions is stored and its write, another
-    // import may store one: the batch's direct COPY then fails on the key, and the batch is
-    // upserted instead, with nothing counted twice. The check is made to answer "none stored"
-    // while two of the batch's transactions are in fact stored (one changed, one not).
+  it('upserts a batch tried as new when some of its transactions are stored', async () => {
+    // A batch of nothing but transactions is first written as new (COPY, then increments): two
+    // of these are stored (one changed, one not), so the COPY fails on the key, and the batch is
+    // upserted instead, with nothing counted twice.
     const store = await newStore();
     const [first, second] = [member(950), member(951)];
     await t.app.services.ingest.importRecords(store, [first, second].map((customerId) => ({ kind: 'member', customerId })));
@@ -423,9 +422,7 @@ describeEachDatabase('ingest', (kind) => {
     const stored = [transaction(0, first, 10), transaction(1, first, 20)];
     expect((await t.app.services.ingest.importRecords(store, stored)).errors).toEqual([]);
     const batch = [transaction(0, first, 10), transaction(1, second, 25), transaction(2, first, 5), transaction(3, second, 7)];
-    const ingest = new IngestService(prisma);
-    (ingest as unknown as { noneStored: () => Promise<boolean> }).noneStored = async () => true;
-    const summary = await ingest.importLines(store, linesOf(batch.map((line) => JSON.stringify(line))));
+    const summary = await new IngestService(prisma).importLines(store, linesOf(batch.map((line) => JSON.stringify(line))));
     expect(summary).toMatchObject({ imported: 4, failed: 0, errors: [] });
     expect(await prisma.transaction.count({ where: { storeId: store.id } })).toBe(4);
     expect(await aggregates(prisma, [first, second])).toEqual(expectedAggregates(batch, 'UTC'));

@@ -402,12 +402,9 @@ export class IngestService {
     const members = new KnownMembers();
     const copy = this.copy ? { storeId: store.id, rows: new CopyRows() } : undefined;
     let batch = emptyBatch();
-    /**
-     * The batch being written (or waiting to be), and its transaction ids when it holds nothing
-     * but transactions none of which was stored before it started (known once checked).
-     */
+    /** The batch being written (or waiting to be), and its transaction ids when it holds nothing but transactions. */
     let writing: Promise<void> | undefined;
-    let writingIds: Promise<Set<string> | undefined> = Promise.resolve(undefined);
+    let writingIds: Set<string> | undefined;
     /** The batch before it: the next batch is read meanwhile, but not submitted before it ends. */
     let older: Promise<void> | undefined;
     const submit = async () => {
@@ -415,30 +412,24 @@ export class IngestService {
       batch = emptyBatch();
       const transactionIds = this.copy ? transactionIdsOf(current) : undefined;
       await older;
-      // Only new transactions: a stored one that changed makes its member's aggregates be
-      // recomputed (deleted, then summed again from the transactions), which must not overlap
-      // another batch's increments for the same member. Checked while the next batch is read.
-      const ids = transactionIds
-        ? this.noneStored(transactionIds).then((none) => (none ? transactionIds : undefined))
-        : Promise.resolve(undefined);
       const previous = writing;
-      const previousIds = writingIds;
-      // Two batches of nothing but new transactions, without an id in common, are written side by
-      // side on two connections (on PostgreSQL): each is one database transaction, and neither
-      // needs what the other writes (members are committed before; the aggregates they share are
-      // increments, taken in one order by both). Anything else waits for the previous batch.
+      // Two batches of nothing but transactions, without an id in common, are written side by
+      // side on two connections (on PostgreSQL), each in one database transaction: they are
+      // tried as new (COPY, then increments of their members' aggregates, which both take in
+      // one order), and a batch that turns out to hold a stored transaction is upserted alone
+      // (see lockAggregates) once the batch before it has ended. Anything else waits for the
+      // previous batch (members are committed before the records that refer to them).
+      const sideBySide = transactionIds !== undefined && writingIds !== undefined && !sharesAny(transactionIds, writingIds);
       const write = async () => {
-        const [mine, theirs] = await Promise.all([ids, previousIds]);
-        if (!(mine && theirs && !sharesAny(mine, theirs))) await previous;
-        await this.flush(store, current, summary, members, mine !== undefined);
+        if (!sideBySide) await previous;
+        await this.flush(store, current, summary, members, transactionIds ? { after: previous } : undefined);
         onProgress?.(summary);
       };
       writing = write();
-      writingIds = ids;
+      writingIds = transactionIds;
       older = previous;
       // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
       writing.catch(() => undefined);
-      ids.catch(() => undefined);
     };
     for await (const text of lines) {
       const line = ++summary.lines;
@@ -465,13 +456,6 @@ export class IngestService {
     return summary;
   }
 
-  /** Whether none of these transaction ids is stored yet (in any store). */
-  private async noneStored(ids: Set<string>): Promise<boolean> {
-    if (!ids.size) return true;
-    const found = await this.db.query(`SELECT 1 FROM "Transaction" WHERE "id" = ANY($1::uuid[]) LIMIT 1`, [[...ids]]);
-    return found.length === 0;
-  }
-
   /**
    * Refreshes the planner's statistics of the member-data tables. PGlite never runs autovacuum,
    * and PostgreSQL's may lag: without it the first recalculation after a bulk import can pick
@@ -491,8 +475,11 @@ export class IngestService {
     if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ line, reason });
   }
 
-  /** `allNew`: the batch holds nothing but transactions, none of which was stored when it was read. */
-  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, allNew = false) {
+  /**
+   * `asNew`: the batch holds nothing but transactions and is tried as new; `after` is the batch
+   * before it, which it must wait for before upserting.
+   */
+  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, asNew?: { after?: Promise<void> }) {
     for (const error of errors) this.fail(summary, error.line, error.reason);
     if (!batch.length) return;
     const byKind = new Map<IngestKind, Numbered[]>();
@@ -513,7 +500,7 @@ export class IngestService {
         this.fail(summary, item.line, `customerId: unknown member ${item.record.customerId}`);
         return false;
       });
-    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, allNew));
+    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, asNew));
     for (const kind of Object.keys(ACTIVITY_TABLES) as (keyof typeof ACTIVITY_TABLES)[])
       await this.guarded(withMember(of(kind)), summary, (items) => this.writeActivity(store, kind, items, summary));
   }
@@ -714,7 +701,7 @@ export class IngestService {
    * ids owned by another store, and transactions whose member, type, date, channel or value
    * changed (their members, before and after, are recomputed from their transactions).
    */
-  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary, allNew = false) {
+  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary, asNew?: { after?: Promise<void> }) {
     const latest = lastById(items, (record) => record.transactionId);
     const n = latest.length;
     let input: string;
@@ -726,9 +713,13 @@ export class IngestService {
       const rows: Buffer[] = new Array(n);
       for (let i = 0; i < n; i++) rows[i] = latest[i].record.row!;
       stage = Buffer.concat(rows);
-      if (allNew && (await this.copyNewTransactions(store, latest.map(({ record }) => record.transactionId), stage))) {
-        for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
-        return new Map<number, string>();
+      if (asNew) {
+        if (await this.copyNewTransactions(store, latest.map(({ record }) => record.transactionId), stage)) {
+          for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
+          return new Map<number, string>();
+        }
+        // A later line for the same id wins: upsert after the batch before this one.
+        await asNew.after;
       }
       input = `SELECT id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items
                FROM pg_temp.ingest_transaction`;
@@ -750,6 +741,7 @@ export class IngestService {
       params = [store.id, store.timezone, ids, customers, types, dates, channels, values, skus, makers, labels, details.join('\n')];
     }
     const rows = await this.db.transaction(async (tx) => {
+      await lockAggregates(tx, store.id, 'exclusive');
       if (stage !== undefined) {
         await execute(
           tx,
@@ -804,14 +796,14 @@ export class IngestService {
   }
 
   /**
-   * Writes a batch of transactions none of which was stored when the batch was read: by COPY
-   * straight into Transaction (no staging table, no conflict checks), then adds them to their
-   * members' aggregates, read back by id. Answers false, having written nothing, when one of
-   * them was stored meanwhile (by another import): the caller then upserts the batch.
+   * Writes a batch of transactions as new: by COPY straight into Transaction (no staging table,
+   * no conflict checks), then adds them to their members' aggregates, read back by id. Answers
+   * false, having written nothing, when one of them is stored: the caller then upserts the batch.
    */
   private async copyNewTransactions(store: Store, ids: string[], data: Buffer): Promise<boolean> {
     try {
       await this.db.transaction(async (tx) => {
+        await lockAggregates(tx, store.id, 'shared');
         await tx.copy!(`COPY "Transaction" (${TRANSACTION_COPY_COLUMNS}) FROM STDIN`, data);
         await execute(
           tx,
@@ -861,6 +853,17 @@ export class IngestService {
     for (const { record } of latest) summary.touchedMemberIds.add(record.customerId);
     return rejectedElsewhere(items, written, (record) => record.id);
   }
+}
+
+/**
+ * Orders the writers of a store's member aggregates: batches of new transactions only add to
+ * them and take this lock shared, so several run side by side; a writer that recomputes a
+ * member's aggregates from its transactions (an upserted batch, a removed transaction or member)
+ * takes it exclusive, so that no increment of a transaction it cannot see yet overlaps it.
+ */
+export async function lockAggregates(tx: Tx | Exec, storeId: string, mode: 'shared' | 'exclusive') {
+  const db = '$queryRawUnsafe' in tx ? prismaExec(tx) : tx;
+  await query(db, `SELECT pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(hashtextextended($1::text, 0))::text`, `ingest-aggregates:${storeId}`);
 }
 
 /**

@@ -3,7 +3,7 @@ import { NotFound, ValidationFailed, fieldError } from '../errors.ts';
 import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
 import { memberRecord, transactionRecord } from '../ingest/records.ts';
 import type { IngestService } from './ingest-service.ts';
-import { recomputeAggregates } from './ingest-service.ts';
+import { lockAggregates, recomputeAggregates } from './ingest-service.ts';
 import { membershipsOf, removeMemberSql } from './memberships.ts';
 import { lockStoreMemberships } from './recalculation-service.ts';
 import { checkPaging, type ListFilter, type ListQuery } from './list-query.ts';
@@ -83,6 +83,7 @@ export class MemberService {
   async remove(store: Store, customerId: string): Promise<string> {
     const member = await this.get(store, customerId);
     await this.prisma.$transaction(async (tx) => {
+      await lockAggregates(tx, store.id, 'exclusive');
       await tx.transaction.updateMany({ where: { customerId: member.id, storeId: store.id }, data: { customerId: null } });
       for (const table of [
         'CustomEvent',
@@ -111,6 +112,7 @@ export class MemberService {
       : null;
     if (!transaction) throw new NotFound(`Transaction ${transactionId} not found.`);
     await this.prisma.$transaction(async (tx) => {
+      await lockAggregates(tx, store.id, 'exclusive');
       await tx.transaction.delete({ where: { id: transaction.id } });
       if (transaction.customerId) await recomputeAggregates(tx, store, [transaction.customerId]);
     });
