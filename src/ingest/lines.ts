@@ -1,16 +1,27 @@
-/** Splits a byte stream into text lines as it arrives, holding at most one partial line. */
+/**
+ * Splits a byte stream into text lines as it arrives, holding at most one chunk and one partial
+ * line. Each line is cut from its decoded chunk only when the consumer asks for it: lines do not
+ * wait in a queue (as readline's do), where thousands of them would outlive a young-generation
+ * garbage collection or two and be copied each time.
+ */
 export async function* linesOf(stream: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncIterable<string> {
   const decoder = new TextDecoder();
   let pending = '';
   for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf('\n');
+    const text = pending + decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let newline = text.indexOf('\n');
     while (newline >= 0) {
-      yield pending.slice(0, newline).replace(/\r$/, '');
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf('\n');
+      yield lineOf(text, start, newline);
+      start = newline + 1;
+      newline = text.indexOf('\n', start);
     }
+    pending = text.slice(start);
   }
   pending += decoder.decode();
-  if (pending) yield pending.replace(/\r$/, '');
+  if (pending) yield lineOf(pending, 0, pending.length);
 }
+
+/** text[start, end) without a trailing carriage return (CRLF files). */
+const lineOf = (text: string, start: number, end: number) =>
+  text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);

@@ -1,22 +1,21 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { linesOf } from './lines.ts';
 
 export interface NdjsonFile {
   /** The file's lines, read as they are consumed: memory stays flat whatever the file size. */
   lines: AsyncIterable<string>;
   /** File size in bytes. */
   size: number;
-  /** Bytes read from the file so far (readline reads a little ahead of the line consumed). */
+  /** Bytes read from the file so far (a chunk ahead of the line consumed, at most). */
   bytesRead(): number;
 }
 
 export async function openNdjsonFile(path: string): Promise<NdjsonFile> {
   const { size } = await stat(path);
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  return { lines, size, bytesRead: () => stream.bytesRead };
+  return { lines: linesOf(stream), size, bytesRead: () => stream.bytesRead };
 }
 
 /** Writes a file line by line, in chunks, waiting whenever the stream's buffer is full. */
