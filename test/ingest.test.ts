@@ -9,6 +9,7 @@ import { criterionMatches } from '../src/engine/reference.ts';
 import { snapshotsFromRecords } from '../src/engine/reference.ts';
 import type { PrismaClient, Store } from '../src/generated/prisma/client.ts';
 import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '../src/ingest/generator.ts';
+import { linesOf as splitLines } from '../src/ingest/lines.ts';
 import { INGEST_KINDS, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase } from './support/databases.ts';
@@ -453,6 +454,20 @@ describeEachDatabase('ingest', (kind) => {
       itemLabels: ['["size","xl"]'],
       items: [{ sku: 'C', quantity: 1, grossValue: 0, labels: [{ key: 'size', value: 'XL' }] }],
     });
+  });
+});
+
+describe('line splitter', () => {
+  it('splits bytes into lines across chunk boundaries, inside multi-byte characters and CRLF', async () => {
+    const text = 'first\r\nZażółć 🍺 line\n\n{"a":"ü"}\r\nlast without newline';
+    const bytes = Buffer.from(text, 'utf8');
+    for (const size of [1, 2, 3, 5, 7, 64]) {
+      // Plain Uint8Arrays (as a web ReadableStream gives) cut at every `size` bytes.
+      const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => new Uint8Array(bytes.subarray(i * size, (i + 1) * size)));
+      const lines: string[] = [];
+      for await (const line of splitLines((async function* () { yield* chunks; })())) lines.push(line);
+      expect(lines).toEqual(['first', 'Zażółć 🍺 line', '', '{"a":"ü"}', 'last without newline']);
+    }
   });
 });
 
