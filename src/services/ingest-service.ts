@@ -413,16 +413,16 @@ export class IngestService {
       const transactionIds = this.copy ? transactionIdsOf(current) : undefined;
       await older;
       const previous = writing;
-      // Two batches of nothing but transactions, without an id in common, are written side by
-      // side on two connections (on PostgreSQL), each in one database transaction: they are
-      // tried as new (COPY, then increments of their members' aggregates, which both take in
-      // one order), and a batch that turns out to hold a stored transaction is upserted alone
-      // (see lockAggregates) once the batch before it has ended. Anything else waits for the
-      // previous batch (members are committed before the records that refer to them).
+      // On PostgreSQL a batch's transactions are first tried as new (COPY, then increments of
+      // their members' aggregates, taken in one order); when one is stored already the batch's
+      // transactions are upserted instead, alone (see lockAggregates) and after the batch before
+      // it. Two batches of nothing but transactions, without an id in common, are written side
+      // by side on two connections, each in one database transaction. Anything else waits for
+      // the previous batch (members are committed before the records that refer to them).
       const sideBySide = transactionIds !== undefined && writingIds !== undefined && !sharesAny(transactionIds, writingIds);
       const write = async () => {
         if (!sideBySide) await previous;
-        await this.flush(store, current, summary, members, transactionIds ? { after: previous } : undefined);
+        await this.flush(store, current, summary, members, previous);
         onProgress?.(summary);
       };
       writing = write();
@@ -476,10 +476,9 @@ export class IngestService {
   }
 
   /**
-   * `asNew`: the batch holds nothing but transactions and is tried as new; `after` is the batch
-   * before it, which it must wait for before upserting.
+   * `after`: the batch before this one, which must have ended before this one upserts transactions.
    */
-  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, asNew?: { after?: Promise<void> }) {
+  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, after?: Promise<void>) {
     for (const error of errors) this.fail(summary, error.line, error.reason);
     if (!batch.length) return;
     const byKind = new Map<IngestKind, Numbered[]>();
@@ -500,7 +499,7 @@ export class IngestService {
         this.fail(summary, item.line, `customerId: unknown member ${item.record.customerId}`);
         return false;
       });
-    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, asNew));
+    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, after));
     for (const kind of Object.keys(ACTIVITY_TABLES) as (keyof typeof ACTIVITY_TABLES)[])
       await this.guarded(withMember(of(kind)), summary, (items) => this.writeActivity(store, kind, items, summary));
   }
@@ -701,7 +700,7 @@ export class IngestService {
    * ids owned by another store, and transactions whose member, type, date, channel or value
    * changed (their members, before and after, are recomputed from their transactions).
    */
-  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary, asNew?: { after?: Promise<void> }) {
+  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary, after?: Promise<void>) {
     const latest = lastById(items, (record) => record.transactionId);
     const n = latest.length;
     let input: string;
@@ -713,14 +712,12 @@ export class IngestService {
       const rows: Buffer[] = new Array(n);
       for (let i = 0; i < n; i++) rows[i] = latest[i].record.row!;
       stage = Buffer.concat(rows);
-      if (asNew) {
-        if (await this.copyNewTransactions(store, latest.map(({ record }) => record.transactionId), stage)) {
-          for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
-          return new Map<number, string>();
-        }
-        // A later line for the same id wins: upsert after the batch before this one.
-        await asNew.after;
+      if (await this.copyNewTransactions(store, latest.map(({ record }) => record.transactionId), stage)) {
+        for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
+        return new Map<number, string>();
       }
+      // A later line for the same id wins: upsert after the batch before this one.
+      await after;
       input = `SELECT id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items
                FROM pg_temp.ingest_transaction`;
       params = [store.id, store.timezone];
