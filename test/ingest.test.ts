@@ -422,10 +422,27 @@ describeEachDatabase('ingest', (kind) => {
     }) as WireRecord;
     const stored = [transaction(0, first, 10), transaction(1, first, 20)];
     expect((await t.app.services.ingest.importRecords(store, stored)).errors).toEqual([]);
-    const batch = [transaction(0, first, 10), transaction(1, second, 25), transaction(2, first, 5), transaction(3, second, 7)];
-    const summary = await new IngestService(prisma).importLines(store, linesOf(batch.map((line) => JSON.stringify(line))));
-    expect(summary).toMatchObject({ imported: 4, failed: 0, errors: [] });
-    expect(await prisma.transaction.count({ where: { storeId: store.id } })).toBe(4);
+    // Large enough to be tried as new without a lookup (smaller ones are looked up first).
+    const batch = [transaction(0, first, 10), transaction(1, second, 25)];
+    for (let n = 2; n < 150; n++) batch.push(transaction(n, n % 2 ? first : second, n % 7));
+    const ingest = new IngestService(prisma);
+    const tried: boolean[] = [];
+    const copyNew = (ingest as unknown as { copyNewTransactions: (...args: unknown[]) => Promise<boolean> }).copyNewTransactions.bind(ingest);
+    (ingest as unknown as { copyNewTransactions: unknown }).copyNewTransactions = async (...args: unknown[]) => {
+      const written = await copyNew(...args);
+      tried.push(written);
+      return written;
+    };
+    const summary = await ingest.importLines(store, linesOf(batch.map((line) => JSON.stringify(line))));
+    expect(summary).toMatchObject({ imported: 150, failed: 0, errors: [] });
+    expect(tried).toEqual(kind === 'pglite' ? [] : [false]);
+    expect(await prisma.transaction.count({ where: { storeId: store.id } })).toBe(150);
+    // A few, one of them stored: looked up, upserted without a failing COPY.
+    const few = [transaction(3, first, 99), transaction(150, second, 1)];
+    expect((await ingest.importLines(store, linesOf(few.map((line) => JSON.stringify(line))))).errors).toEqual([]);
+    expect(tried).toEqual(kind === 'pglite' ? [] : [false]);
+    batch[3] = few[0];
+    batch.push(few[1]);
     expect(await aggregates(prisma, [first, second])).toEqual(expectedAggregates(batch, 'UTC'));
   });
 
