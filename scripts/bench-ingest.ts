@@ -35,7 +35,8 @@ import { openDatabase } from '../src/db/database.ts';
 import { generateRecords } from '../src/ingest/generator.ts';
 import { LineWriter, openNdjsonFile } from '../src/ingest/ndjson-file.ts';
 import type { RecordOf } from '../src/ingest/records.ts';
-import { IngestService, itemFacts } from '../src/services/ingest-service.ts';
+import { itemFacts } from '../src/ingest/transaction-copy.ts';
+import { IngestService } from '../src/services/ingest-service.ts';
 
 const TARGET = 50_000;
 

@@ -14,7 +14,8 @@ import { INGEST_KINDS, fastTransaction, ingestRecord, itemsTextOf, parseRecord }
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
-import { IngestService, itemFacts } from '../src/services/ingest-service.ts';
+import { itemFacts } from '../src/ingest/transaction-copy.ts';
+import { IngestService } from '../src/services/ingest-service.ts';
 
 /** Member ids are global (one table for every store): each test takes its own. */
 const member = (n: number) => `0a000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -297,6 +298,26 @@ describeEachDatabase('ingest', (kind) => {
     // The same record again changes nothing.
     expect((await t.app.services.ingest.importRecords(store, [record])).errors).toEqual([]);
     expect(await prisma.transaction.findUniqueOrThrow({ where: { id: tx(40) } })).toEqual(stored);
+  });
+
+  it('stores amounts and instants exactly, at the edges of their binary forms', async () => {
+    const store = await newStore();
+    const amounts = [0, 0.01, 0.5, 1, 99.9, 9999.99, 10000, 10000.01, 123456789, 999999999999.99, 1e12, 1e300];
+    const instants = ['1970-01-01T00:00:00Z', '1999-12-31T23:59:59.999Z', '2000-01-01T00:00:00Z', '2000-01-01T00:00:00.001+01:00', '2096-02-29T23:59:59.5-12:00'];
+    const records = [
+      ...amounts.map((grossValue, i) => ({ kind: 'transaction', transactionId: tx(600 + i), customerId: null, documentType: 'sell', purchasedAt: '2026-01-01T00:00:00Z', grossValue })),
+      ...instants.map((purchasedAt, i) => ({ kind: 'transaction', transactionId: tx(700 + i), customerId: null, documentType: 'return', purchasedAt, grossValue: 1 })),
+    ];
+    const summary = await t.app.services.ingest.importRecords(store, records);
+    // Over numeric(14,2): refused, each on its own line.
+    expect(summary.errors.map((e) => [e.line, e.reason.replace(/:.*/, '')])).toEqual([[11, 'rejected by the database'], [12, 'rejected by the database']]);
+    const rows = await prisma.$queryRawUnsafe<{ id: string; amount: string; at: string }[]>(
+      `SELECT id::text, "grossValue"::text AS amount, to_char("purchasedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS at
+       FROM "Transaction" WHERE "storeId" = $1::uuid ORDER BY id`,
+      store.id,
+    );
+    expect(rows.filter((r) => r.id < tx(700)).map((r) => r.amount)).toEqual(amounts.slice(0, 10).map((a) => a.toFixed(2)));
+    expect(rows.filter((r) => r.id >= tx(700)).map((r) => r.at)).toEqual(instants.map((i) => new Date(i).toISOString().slice(0, 23)));
   });
 
   it('stores the items of a line as the line writes them when that means the parsed items', async () => {

@@ -5,6 +5,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { postgresUrlOf } from '../db/database.ts';
 import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
 import { itemsTextOf, parseRecord, type IngestKind, type IngestRecord, type RecordOf } from '../ingest/records.ts';
+import { copyStreamOf, itemFacts, TRANSACTION_COPY_COLUMNS, TransactionCopyRows } from '../ingest/transaction-copy.ts';
 
 export interface ImportError {
   line: number;
@@ -34,8 +35,8 @@ interface EncodedTransaction {
   /**
    * Through Prisma: documentType, purchasedAt, channelId, grossValue, skus, makers, itemLabels
    * (array literals), items (JSON). On PostgreSQL: instead, the whole row (the columns of
-   * Transaction, as the staging table has them too) as a line of COPY text, in UTF-8, held
-   * outside V8's heap (see CopyRows).
+   * Transaction, as the staging table has them too) as a binary COPY row, held outside V8's
+   * heap (see TransactionCopyRows).
    */
   columns?: (string | null)[];
   row?: Buffer;
@@ -45,36 +46,11 @@ interface EncodedTransaction {
 type Pending = Exclude<IngestRecord, { kind: 'transaction' }> | EncodedTransaction;
 type PendingOf<K extends IngestKind> = Extract<Pending, { kind: K }>;
 
-/**
- * COPY text lines of a batch's transactions, written into large Buffers as they are read: a
- * batch's rows (about 1 KB each, thousands of them, alive until written) then live outside V8's
- * heap, where the garbage collector neither scans nor moves them; each row's string dies young.
- */
-class CopyRows {
-  private static readonly CHUNK = 1 << 20;
-  private chunk = Buffer.allocUnsafe(CopyRows.CHUNK);
-  private used = 0;
-
-  /** Stores `line` and a line break; answers a view of the stored bytes. */
-  add(line: string): Buffer {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; the line break 1.
-    const room = line.length * 3 + 1;
-    if (this.used + room > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafe(Math.max(CopyRows.CHUNK, room));
-      this.used = 0;
-    }
-    const start = this.used;
-    this.used += this.chunk.write(line, start, 'utf8');
-    this.chunk[this.used++] = 10;
-    return this.chunk.subarray(start, this.used);
-  }
-}
-
 /** `line`: the NDJSON line the record was read from. */
-function encodeTransaction(t: RecordOf<'transaction'>, line: string, copy: { storeId: string; rows: CopyRows } | undefined): EncodedTransaction {
+function encodeTransaction(t: RecordOf<'transaction'>, line: string, copy: { storeId: string; rows: TransactionCopyRows } | undefined): EncodedTransaction {
   if (copy) {
-    const row = copyRowOf(t, copy.storeId, itemsTextOf(line, t));
-    return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row: copy.rows.add(row) };
+    const row = copy.rows.add(t, copy.storeId, itemsTextOf(line, t));
+    return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row };
   }
   const facts = itemFacts(t.items);
   return {
@@ -86,70 +62,6 @@ function encodeTransaction(t: RecordOf<'transaction'>, line: string, copy: { sto
       bindArray(facts.skus) as string, bindArray(facts.makers) as string, bindArray(facts.itemLabels) as string, JSON.stringify(t.items),
     ],
   };
-}
-
-/** Transaction's columns in the order of copyRowOf's COPY text (the staging table has the same). */
-const TRANSACTION_COPY_COLUMNS =
-  'id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items';
-
-/** Characters an array literal's quoted element, or COPY's text format, escapes. */
-const ELEMENT_SPECIAL = /["\\\t\n\r]/;
-const ELEMENT_ESCAPES: Record<string, string> = { '"': '\\\\"', '\\': '\\\\\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One element of an array literal, quoted, as it stands in a COPY text field. */
-function copyElement(text: string): string {
-  return ELEMENT_SPECIAL.test(text) ? `"${text.replace(/["\\\t\n\r]/g, (c) => ELEMENT_ESCAPES[c])}"` : `"${text}"`;
-}
-
-/** Texts JSON.stringify writes as they are between its quotes (no quote, backslash, control character or surrogate). */
-const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
-
-/**
- * A normalised item label as an element of the itemLabels literal in COPY text: the JSON text
- * `["key","value"]`, quoted. Written directly for plain texts (the usual case).
- */
-function copyLabelElement(key: string, value: string): string {
-  return JSON_PLAIN.test(key) && JSON_PLAIN.test(value)
-    ? `"[\\\\"${key}\\\\",\\\\"${value}\\\\"]"`
-    : copyElement(JSON.stringify([key, value]));
-}
-
-/** Appends `element` to a comma-separated list unless already there (lists of a few items: no Set). */
-function addDistinct(list: string[], element: string) {
-  for (let i = 0; i < list.length; i++) if (list[i] === element) return;
-  list.push(element);
-}
-
-/**
- * A transaction's row as a line of COPY text, in the order of TRANSACTION_COPY_COLUMNS: item
- * facts (as itemFacts gives them) as array literals, items as JSON. Built in one pass, without
- * the intermediate arrays and strings of the parameter path.
- */
-export function copyRowOf(t: RecordOf<'transaction'>, storeId: string, itemsText?: string): string {
-  let facts = '{}\t{}\t{}';
-  const items = t.items;
-  if (items.length) {
-    const skus: string[] = [];
-    const makers: string[] = [];
-    const labels: string[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (item.sku != null) addDistinct(skus, item.sku.trim().toLowerCase());
-      if (item.maker != null) addDistinct(makers, item.maker.trim().toLowerCase());
-      const itemLabels = item.labels;
-      for (let j = 0; j < itemLabels.length; j++)
-        addDistinct(labels, copyLabelElement(itemLabels[j].key.trim().toLowerCase(), itemLabels[j].value.trim().toLowerCase()));
-    }
-    facts = `{${skus.map(copyElement).join(',')}}\t{${makers.map(copyElement).join(',')}}\t{${labels.join(',')}}`;
-  }
-  // The line's own text of the items when it says the same (itemsTextOf), unless it holds a tab
-  // or carriage return between its tokens (COPY text would need them escaped).
-  let json = itemsText !== undefined && !/[\t\r]/.test(itemsText) ? itemsText : JSON.stringify(items);
-  if (json.includes('\\')) json = json.replace(/\\/g, '\\\\');
-  return (
-    `${t.transactionId}\t${storeId}\t${t.customerId ?? '\\N'}\t${t.documentType}\t${t.purchasedAt.toISOString()}\t${t.channelId ?? '\\N'}\t` +
-    `${t.grossValue.toFixed(2)}\t${facts}\t${json}`
-  );
 }
 
 interface Numbered<R extends Pending = Pending> {
@@ -255,8 +167,8 @@ interface Exec {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `work` in one database transaction on one connection. */
   transaction<T>(work: (tx: Exec) => Promise<T>): Promise<T>;
-  /** `COPY ... FROM STDIN` of text-format data (PostgreSQL only; within `transaction`). */
-  copy?(sql: string, data: string | Buffer): Promise<void>;
+  /** `COPY ... FROM STDIN` of the data, a whole stream (PostgreSQL only; within `transaction`). */
+  copy?(sql: string, data: Buffer): Promise<void>;
 }
 
 /** Through Prisma: PGlite, or any adapter other than @prisma/adapter-pg. */
@@ -402,7 +314,7 @@ export class IngestService {
   ): Promise<ImportSummary> {
     const summary = emptySummary();
     const members = new KnownMembers();
-    const copy = this.copy ? { storeId: store.id, rows: new CopyRows() } : undefined;
+    const copy = this.copy ? { storeId: store.id, rows: new TransactionCopyRows() } : undefined;
     let batch = emptyBatch();
     /** The batch being written (or waiting to be), and its transaction ids when it holds nothing but transactions. */
     let writing: Promise<void> | undefined;
@@ -719,7 +631,7 @@ export class IngestService {
       // straight into Transaction when it is all new, else to a staging table that one statement moves.
       const rows: Buffer[] = new Array(n);
       for (let i = 0; i < n; i++) rows[i] = latest[i].record.row!;
-      stage = Buffer.concat(rows);
+      stage = copyStreamOf(rows);
       const ids = latest.map(({ record }) => record.transactionId);
       // A few transactions (a GraphQL upsert, a small feed) are looked up first, rather than let
       // a COPY fail on a stored one (each failure is an error in the server's log); a batch is
@@ -758,7 +670,7 @@ export class IngestService {
              id uuid, "storeId" uuid, "customerId" uuid, "documentType" text, "purchasedAt" timestamptz(3), "channelId" uuid, "grossValue" numeric(14, 2),
              skus text[], makers text[], "itemLabels" text[], items json) ON COMMIT DELETE ROWS`,
         );
-        await tx.copy!(`COPY pg_temp.ingest_transaction (${TRANSACTION_COPY_COLUMNS}) FROM STDIN`, stage);
+        await tx.copy!(`COPY pg_temp.ingest_transaction (${TRANSACTION_COPY_COLUMNS}) FROM STDIN WITH (FORMAT binary)`, stage);
       }
       const rows = await tx.query<{ id: string; foreign: boolean; before: string | null; after: string | null }>(
         `WITH input AS MATERIALIZED (${input}),
@@ -813,7 +725,7 @@ export class IngestService {
     try {
       await this.db.transaction(async (tx) => {
         await lockAggregates(tx, store.id, 'shared');
-        await tx.copy!(`COPY "Transaction" (${TRANSACTION_COPY_COLUMNS}) FROM STDIN`, data);
+        await tx.copy!(`COPY "Transaction" (${TRANSACTION_COPY_COLUMNS}) FROM STDIN WITH (FORMAT binary)`, data);
         await execute(
           tx,
           `WITH added AS MATERIALIZED (
@@ -953,23 +865,6 @@ function sharesAny(a: Set<string>, b: Set<string>): boolean {
 /** `count` arrays of `length` slots, one per column of a bulk statement. */
 function columns(count: number, length: number): unknown[][] {
   return Array.from({ length: count }, () => new Array(length));
-}
-
-/**
- * What the criteria read of a transaction's items: its distinct normalised (trimmed,
- * lower-cased) SKUs and makers, and its distinct normalised labels, each as the JSON text
- * `["key","value"]` (what `to_json(ARRAY[key, value])::text` gives, in the migration too).
- */
-export function itemFacts(items: RecordOf<'transaction'>['items']): { skus: string[]; makers: string[]; itemLabels: string[] } {
-  const skus = new Set<string>();
-  const makers = new Set<string>();
-  const labels = new Set<string>();
-  for (const item of items) {
-    if (item.sku != null) skus.add(norm(item.sku)!);
-    if (item.maker != null) makers.add(norm(item.maker)!);
-    for (const label of item.labels) labels.add(JSON.stringify([norm(label.key), norm(label.value)]));
-  }
-  return { skus: [...skus], makers: [...makers], itemLabels: [...labels] };
 }
 
 function emptySummary(): ImportSummary {
