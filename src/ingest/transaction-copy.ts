@@ -13,13 +13,13 @@ export const TRANSACTION_COPY_COLUMNS =
   'id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items';
 
 /** The signature, flags and header extension length that open a binary COPY stream. */
-const HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
+export const BINARY_COPY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
 /** The field count -1 that ends it. */
-const TRAILER = Buffer.from([0xff, 0xff]);
+export const BINARY_COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
 /** A binary COPY stream of these rows. */
 export function copyStreamOf(rows: Buffer[]): Buffer {
-  return Buffer.concat([HEADER, ...rows, TRAILER]);
+  return Buffer.concat([BINARY_COPY_HEADER, ...rows, BINARY_COPY_TRAILER]);
 }
 
 const FIELDS = 11;
