@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lockKey } from '../db/locks.ts';
 import { NotFound } from '../errors.ts';
 import { Prisma, type PrismaClient, type RecalculationJob } from '../generated/prisma/client.ts';
 import type { RecalculationService } from '../services/recalculation-service.ts';
@@ -267,7 +268,7 @@ export class RecalculationJobs {
  * recalculation itself (holding the segment row) does not take.
  */
 async function lockSegmentJobs(tx: Prisma.TransactionClient, segmentId: string) {
-  await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`recalculation:${segmentId.toLowerCase()}`}, 0))::text`;
+  await lockKey(tx, `recalculation:${segmentId.toLowerCase()}`, 'exclusive');
 }
 
 interface Counts {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { hashPassword } from '../auth/passwords.ts';
 import { postgresUrlOf } from '../db/database.ts';
+import { advisoryLockSql, type LockMode } from '../db/locks.ts';
 import { Prisma, type PrismaClient, type Store } from '../generated/prisma/client.ts';
 import { itemsTextOf, parseRecord, type IngestKind, type IngestRecord, type RecordOf } from '../ingest/records.ts';
 import { copyStreamOf, itemFacts, TRANSACTION_COPY_COLUMNS, TransactionCopyRows } from '../ingest/transaction-copy.ts';
@@ -782,9 +783,9 @@ export class IngestService {
  * member's aggregates from its transactions (an upserted batch, a removed transaction or member)
  * takes it exclusive, so that no increment of a transaction it cannot see yet overlaps it.
  */
-export async function lockAggregates(tx: Tx | Exec, storeId: string, mode: 'shared' | 'exclusive') {
+export async function lockAggregates(tx: Tx | Exec, storeId: string, mode: LockMode) {
   const db = '$queryRawUnsafe' in tx ? prismaExec(tx) : tx;
-  await query(db, `SELECT pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(hashtextextended($1::text, 0))::text`, `ingest-aggregates:${storeId}`);
+  await query(db, advisoryLockSql(mode), `ingest-aggregates:${storeId.toLowerCase()}`);
 }
 
 /**

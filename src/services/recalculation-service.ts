@@ -2,6 +2,7 @@ import { evaluationEnv, type EvalEnv } from '../criteria/definitions.ts';
 import { dec, ratioHalfUp2 } from '../criteria/decimal.ts';
 import { isUuid } from '../criteria/params.ts';
 import { compileSegment, type StoredPart } from '../engine/compile.ts';
+import { lockKey, type LockMode } from '../db/locks.ts';
 import { NotFound } from '../errors.ts';
 import { Prisma, type PrismaClient, type Segment } from '../generated/prisma/client.ts';
 import { applyBlockChangesCtes, blockChangesSql, matchedBlocksSql, mergedBlocksSql } from './memberships.ts';
@@ -219,10 +220,8 @@ export class RecalculationService {
  * a recalculation holds it shared for its whole transaction, member removal exclusively before
  * it deletes the member's memberships. Transaction-scoped, one per store.
  */
-export async function lockStoreMemberships(tx: Pick<PrismaClient, '$queryRaw'>, storeId: string, mode: 'shared' | 'exclusive') {
-  const key = `segment-membership:${storeId.toLowerCase()}`;
-  if (mode === 'shared') await tx.$queryRaw`SELECT pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))::text`;
-  else await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))::text`;
+export async function lockStoreMemberships(tx: Pick<PrismaClient, '$queryRawUnsafe'>, storeId: string, mode: LockMode) {
+  await lockKey(tx, `segment-membership:${storeId.toLowerCase()}`, mode);
 }
 
 /**
