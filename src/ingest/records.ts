@@ -179,15 +179,11 @@ function fastLabels(value: unknown): { key: string; value: string }[] | undefine
   return labels;
 }
 
-/** The texts of an item that JSON.stringify of its parsed form writes as they stand in the line. */
-const asGiven = (raw: Record<string, unknown>, item: Record<string, unknown>) =>
-  raw.sku === item.sku && raw.name === item.name && raw.maker === item.maker;
-
-/** Whether parsing the item filled no default and trimmed no text (see itemsTextOf). */
+/** Whether parsing the item filled no default (every key given) and trimmed no text (see itemsTextOf). */
 function parsedAsGiven(raw: Record<string, unknown>, item: Record<string, unknown>, labels: { key: string; value: string }[]): boolean {
   let count = 0;
   for (const _ in raw) count++;
-  if (count !== ITEM_KEYS.size || !asGiven(raw, item)) return false;
+  if (count !== ITEM_KEYS.size || raw.sku !== item.sku || raw.name !== item.name || raw.maker !== item.maker) return false;
   const rawLabels = raw.labels as { key: string; value: string }[];
   for (let i = 0; i < labels.length; i++) if (rawLabels[i].key !== labels[i].key || rawLabels[i].value !== labels[i].value) return false;
   return true;

@@ -86,8 +86,9 @@ export class TransactionCopyRows {
     const json = itemsText ?? JSON.stringify(t.items);
     const amount = t.grossValue < 1e21 ? t.grossValue.toFixed(2) : `${BigInt(t.grossValue)}.00`;
     // An upper bound of the row's size: field count and lengths, 4 uuids, the timestamp, the
-    // amount's header and digits, the arrays' headers; UTF-8 takes at most 3 bytes per UTF-16 unit.
-    let room = 2 + FIELDS * 4 + 4 * 16 + 8 + 8 + 2 * (amount.length / 2 + 2) + 3 * 20 + 3 * (t.documentType.length + json.length);
+    // amount's header and base-10000 digits (2 bytes each), the arrays' headers, then the texts
+    // (UTF-8 takes at most 3 bytes per UTF-16 unit).
+    let room = 2 + FIELDS * 4 + 4 * 16 + 8 + 8 + 2 * (amount.length / 4 + 2) + 3 * 20 + 3 * (t.documentType.length + json.length);
     for (const list of [facts.skus, facts.makers, facts.itemLabels]) for (const text of list) room += 4 + 3 * text.length;
     if (this.at + room > this.chunk.length) {
       this.chunk = Buffer.allocUnsafe(Math.max(TransactionCopyRows.CHUNK, room));
