@@ -35,8 +35,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { openDatabase } from '../src/db/database.ts';
 import { generateRecords } from '../src/ingest/generator.ts';
 import { LineWriter, openNdjsonFile } from '../src/ingest/ndjson-file.ts';
-import type { RecordOf } from '../src/ingest/records.ts';
-import { parseRecord } from '../src/ingest/records.ts';
+import { parseRecord, type RecordOf } from '../src/ingest/records.ts';
 import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER, itemFacts, TRANSACTION_COPY_COLUMNS, TransactionCopyRows } from '../src/ingest/transaction-copy.ts';
 import { IngestService } from '../src/services/ingest-service.ts';
 
