@@ -8,7 +8,9 @@
  *    text: the rows the importer writes (with their item facts and items), and their core columns.
  * 2. Creates a fresh database bench_ingest_<random> on TEST_DATABASE_URL's server (default
  *    postgresql://postgres@127.0.0.1:5432/postgres), migrates it, and streams the NDJSON file
- *    through IngestService.importLines, as `npm run cli -- import` does. Reports transactions
+ *    through IngestService.importLines in a process of its own, as `npm run cli -- import` does
+ *    (in this process, the generator's calls would have trained the JIT on other shapes of the
+ *    same functions, and its leftovers would count in the import's memory). Reports transactions
  *    per second (over the transaction part of the file, and over the whole file), peak RSS and
  *    heap, and the CPU time Node and the PostgreSQL backends spent per transaction (figures that
  *    hold when other processes compete for the machine; backends are read from /proc when the
@@ -22,13 +24,14 @@
  * 5. Drops the database (and the temp files unless --keep).
  */
 import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -40,8 +43,11 @@ import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER, itemFacts, TRANSACTION_COPY_CO
 import { IngestService } from '../src/services/ingest-service.ts';
 
 const TARGET = 50_000;
+const SELF = fileURLToPath(import.meta.url);
+const IMPORT_CHILD = 'import-child';
 
 const { values } = parseArgs({
+  allowPositionals: process.argv[2] === IMPORT_CHILD,
   options: {
     transactions: { type: 'string', default: '200000' },
     seed: { type: 'string', default: '1' },
@@ -158,6 +164,83 @@ class BackendCpu {
   }
 }
 
+/** What the import process reports to this one. */
+interface ImportResult {
+  summary: { lines: number; failed: number; errors: unknown[] };
+  importMs: number;
+  phaseMs: number;
+  loadAtStart: string;
+  rssBefore: number;
+  peakRss: number;
+  heapBefore: number;
+  peakHeap: number;
+  nodeCpuMs: number;
+  pgCpuMs: number | null;
+}
+
+/** Runs the import in a new process (this script, IMPORT_CHILD) and answers what it measured. */
+async function importInChild(url: string, storeId: string, ndjson: string, dbName: string): Promise<ImportResult> {
+  const child = fork(SELF, [IMPORT_CHILD, url, storeId, ndjson, dbName], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [[result], [code]] = await Promise.all([once(child, 'message'), once(child, 'exit')]);
+  if (code !== 0 || !result) throw new Error(`the import process exited with ${code}`);
+  return result as ImportResult;
+}
+
+/** The import process: streams the file through IngestService.importLines, sampling RSS and CPU. */
+async function importChild([url, storeId, ndjson, dbName]: string[]) {
+  const database = await openDatabase({ url });
+  try {
+    const store = await database.prisma.store.findUniqueOrThrow({ where: { id: storeId } });
+    (globalThis as { gc?: () => void }).gc?.();
+    const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
+    let peakRss = rssBefore;
+    let peakHeap = heapBefore;
+    const sample = () => {
+      const { rss, heapUsed } = process.memoryUsage();
+      peakRss = Math.max(peakRss, rss);
+      peakHeap = Math.max(peakHeap, heapUsed);
+    };
+    const sampler = setInterval(sample, 25);
+    const file = await openNdjsonFile(ndjson);
+    const marks: { at: number; cpu: number; pg: number | null; transactions: number }[] = [];
+    const backends = new BackendCpu(dbName);
+    const mark = (count: number) => {
+      const cpu = process.cpuUsage();
+      marks.push({ at: performance.now(), cpu: (cpu.user + cpu.system) / 1000, pg: backends.read(), transactions: count });
+    };
+    const loadAtStart = loadavg()[0].toFixed(1);
+    const started = performance.now();
+    mark(0);
+    const summary = await new IngestService(database.prisma).importLines(store, file.lines, (progress) => mark(progress.byKind.transaction ?? 0));
+    const importMs = performance.now() - started;
+    clearInterval(sampler);
+    sample();
+    // The transaction part of the file: from the last progress report before any transaction
+    // to the first that has them all (reports come after every batch).
+    const total = summary.byKind.transaction ?? 0;
+    const from = marks.filter((m) => m.transactions === 0).at(-1)!;
+    const to = marks.find((m) => m.transactions === total)!;
+    const result: ImportResult = {
+      summary: { lines: summary.lines, failed: summary.failed, errors: summary.errors.slice(0, 5) },
+      importMs,
+      phaseMs: to.at - from.at,
+      loadAtStart,
+      rssBefore,
+      peakRss,
+      heapBefore,
+      peakHeap,
+      nodeCpuMs: to.cpu - from.cpu,
+      pgCpuMs: to.pg !== null && from.pg !== null ? to.pg - from.pg : null,
+    };
+    process.send!(result);
+  } finally {
+    await database.close();
+  }
+}
+
 async function copyInto(client: pg.Client, table: string, file: string, options = '') {
   await pipeline(createReadStream(file), client.query(copyFrom(`COPY ${table} FROM STDIN ${options}`)));
 }
@@ -183,39 +266,11 @@ async function main() {
       );
       console.log(`  ${Object.entries(counts).map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
 
-      // The import, with RSS sampled while it runs.
-      (globalThis as { gc?: () => void }).gc?.();
-      const { rss: rssBefore, heapUsed: heapBefore } = process.memoryUsage();
-      let peakRss = rssBefore;
-      let peakHeap = heapBefore;
-      const sample = () => {
-        const { rss, heapUsed } = process.memoryUsage();
-        peakRss = Math.max(peakRss, rss);
-        peakHeap = Math.max(peakHeap, heapUsed);
-      };
-      const sampler = setInterval(sample, 25);
-      const file = await openNdjsonFile(paths.ndjson);
-      const marks: { at: number; cpu: number; pg: number | null; transactions: number }[] = [];
-      const backends = new BackendCpu(dbName);
-      const mark = (count: number) => {
-        const cpu = process.cpuUsage();
-        marks.push({ at: performance.now(), cpu: (cpu.user + cpu.system) / 1000, pg: backends.read(), transactions: count });
-      };
-      const loadAtStart = loadavg()[0].toFixed(1);
-      started = performance.now();
-      mark(0);
-      const summary = await new IngestService(database.prisma).importLines(store, file.lines, (progress) => mark(progress.byKind.transaction ?? 0));
-      const importMs = performance.now() - started;
-      clearInterval(sampler);
-      sample();
+      const imported = await importInChild(url.toString(), store.id, paths.ndjson, dbName);
+      const { summary, importMs, phaseMs, loadAtStart, rssBefore, peakRss, heapBefore, peakHeap, nodeCpuMs, pgCpuMs } = imported;
       if (summary.failed) throw new Error(`import failed on ${summary.failed} lines: ${JSON.stringify(summary.errors.slice(0, 5))}`);
       const [{ count: stored }] = await database.prisma.$queryRawUnsafe<{ count: number }[]>(`SELECT count(*)::int AS count FROM "Transaction"`);
       if (stored !== transactions) throw new Error(`expected ${transactions} transactions stored, found ${stored}`);
-      // The transaction part of the file: from the last progress report before any transaction
-      // to the first that has them all (reports come after every batch).
-      const from = marks.filter((m) => m.transactions === 0).at(-1)!;
-      const to = marks.find((m) => m.transactions === transactions)!;
-      const phaseMs = to.at - from.at;
 
       // Baselines on a separate connection.
       const client = new pg.Client({ connectionString: url.toString() });
@@ -264,10 +319,10 @@ async function main() {
       console.log(`  transaction part of the file: ${seconds(phaseMs)} -> ${importRate} transactions/s`);
       console.log(`  whole file: ${summary.lines} records in ${seconds(importMs)} -> ${perSecond(summary.lines, importMs)} records/s`);
       console.log(
-        `  CPU per transaction (transaction part): Node ${micros(to.cpu - from.cpu)}` +
-          (to.pg !== null && from.pg !== null ? `, PostgreSQL backend ${micros(to.pg - from.pg)}` : ', PostgreSQL backend not measurable (server not local)'),
+        `  CPU per transaction (transaction part): Node ${micros(nodeCpuMs)}` +
+          (pgCpuMs !== null ? `, PostgreSQL backend ${micros(pgCpuMs)}` : ', PostgreSQL backend not measurable (server not local)'),
       );
-      console.log(`  RSS: ${mb(rssBefore)} before the import, ${mb(peakRss)} at its peak during it`);
+      console.log(`  RSS of the import process: ${mb(rssBefore)} before the import, ${mb(peakRss)} at its peak during it`);
       console.log(`  heap used: ${mb(heapBefore)} before the import, ${mb(peakHeap)} at its peak during it`);
       console.log(`Baseline, COPY ... FROM STDIN of the same transaction rows, in text format, into a bare table: ${seconds(copyMs)} -> ${copyRate} rows/s`);
       console.log(`  ratio import / COPY: ${(importRate / copyRate).toFixed(3)} (COPY ${(copyRate / importRate).toFixed(1)}x faster)`);
@@ -291,7 +346,7 @@ async function main() {
   }
 }
 
-main().catch((error) => {
+(process.argv[2] === IMPORT_CHILD ? importChild(process.argv.slice(3)) : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });
