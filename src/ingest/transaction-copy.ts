@@ -12,6 +12,12 @@ import type { RecordOf } from './records.ts';
 export const TRANSACTION_COPY_COLUMNS =
   'id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items';
 
+/**
+ * What a transaction adds to its member's aggregates, in the order of the fields of the rows of
+ * TransactionCopyRows.addContribution (the importer's temporary table ingest_contribution).
+ */
+export const CONTRIBUTION_COPY_COLUMNS = '"customerId", "documentType", "purchasedAt", "channelId", "grossValue"';
+
 /** The signature, flags and header extension length that open a binary COPY stream. */
 export const BINARY_COPY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
 /** The field count -1 that ends it. */
@@ -23,6 +29,7 @@ export function copyStreamOf(rows: Buffer[]): Buffer {
 }
 
 const FIELDS = 11;
+const CONTRIBUTION_FIELDS = 5;
 /** PostgreSQL's `text` type, the element type of the item-fact arrays. */
 const TEXT_OID = 25;
 /** 2000-01-01T00:00:00Z in Unix milliseconds: PostgreSQL's timestamps count microseconds from it. */
@@ -67,6 +74,11 @@ export function itemFacts(items: RecordOf<'transaction'>['items']): { skus: stri
   return { skus, makers, itemLabels };
 }
 
+/** A non-negative amount with 2 decimals, as numeric's text form writes it. */
+const fixedAmount = (value: number) => (value < 1e21 ? value.toFixed(2) : `${BigInt(value)}.00`);
+/** Bytes of the numeric form of `fixed`: header, then base-10000 digits of 2 bytes each. */
+const amountRoom = (fixed: string) => 8 + 2 * (fixed.length / 4 + 2);
+
 /**
  * Binary COPY rows of transactions, written into large Buffers as they are read: a batch's rows
  * (about 1 KB each, thousands of them, alive until written) then live outside V8's heap, where
@@ -84,17 +96,13 @@ export class TransactionCopyRows {
   add(t: RecordOf<'transaction'>, storeId: string, itemsText?: string): Buffer {
     const facts = itemFacts(t.items);
     const json = itemsText ?? JSON.stringify(t.items);
-    const amount = t.grossValue < 1e21 ? t.grossValue.toFixed(2) : `${BigInt(t.grossValue)}.00`;
+    const amount = fixedAmount(t.grossValue);
     // An upper bound of the row's size: field count and lengths, 4 uuids, the timestamp, the
     // amount's header and base-10000 digits (2 bytes each), the arrays' headers, then the texts
     // (UTF-8 takes at most 3 bytes per UTF-16 unit).
-    let room = 2 + FIELDS * 4 + 4 * 16 + 8 + 8 + 2 * (amount.length / 4 + 2) + 3 * 20 + 3 * (t.documentType.length + json.length);
+    let room = 2 + FIELDS * 4 + 4 * 16 + 8 + amountRoom(amount) + 3 * 20 + 3 * (t.documentType.length + json.length);
     for (const list of [facts.skus, facts.makers, facts.itemLabels]) for (const text of list) room += 4 + 3 * text.length;
-    if (this.at + room > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafe(Math.max(TransactionCopyRows.CHUNK, room));
-      this.at = 0;
-    }
-    const start = this.at;
+    const start = this.reserve(room);
     this.int16(FIELDS);
     this.uuid(t.transactionId);
     this.uuid(storeId);
@@ -108,6 +116,31 @@ export class TransactionCopyRows {
     this.textArray(facts.itemLabels);
     this.text(json);
     return this.chunk.subarray(start, this.at);
+  }
+
+  /**
+   * Writes the row of what `t` adds to its member's aggregates (columns as
+   * CONTRIBUTION_COPY_COLUMNS lists them) and answers a view of its bytes.
+   */
+  addContribution(t: RecordOf<'transaction'>): Buffer {
+    const amount = fixedAmount(t.grossValue);
+    const start = this.reserve(2 + CONTRIBUTION_FIELDS * 4 + 2 * 16 + 8 + amountRoom(amount) + 3 * t.documentType.length);
+    this.int16(CONTRIBUTION_FIELDS);
+    this.uuid(t.customerId);
+    this.text(t.documentType);
+    this.timestamp(t.purchasedAt);
+    this.uuid(t.channelId ?? null);
+    this.amount(amount);
+    return this.chunk.subarray(start, this.at);
+  }
+
+  /** Makes room for `bytes` more and answers where they start. */
+  private reserve(bytes: number): number {
+    if (this.at + bytes > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafe(Math.max(TransactionCopyRows.CHUNK, bytes));
+      this.at = 0;
+    }
+    return this.at;
   }
 
   private int16(value: number) {
