@@ -110,7 +110,7 @@ async function generate(dir: string, storeId: string) {
     await files.transactions.add(copyRow([...core, arrayLiteral(facts.itemLabels), JSON.stringify(items), arrayLiteral(facts.makers), arrayLiteral(facts.skus)]));
     const parsed = parseRecord(t);
     if (!('record' in parsed) || parsed.record.kind !== 'transaction') throw new Error(`generated an invalid transaction: ${JSON.stringify(parsed)}`);
-    floorChunk.push(floorRows.add(parsed.record, storeId));
+    floorChunk.push(floorRows.add(parsed.record, storeId).row);
     if (floorChunk.length >= 1000) {
       await writeFloor(floorChunk);
       floorChunk = [];

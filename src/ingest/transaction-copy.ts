@@ -79,101 +79,148 @@ const fixedAmount = (value: number) => (value < 1e21 ? value.toFixed(2) : `${Big
 /** Bytes of the numeric form of `fixed`: header, then base-10000 digits of 2 bytes each. */
 const amountRoom = (fixed: string) => 8 + 2 * (fixed.length / 4 + 2);
 
+/** A transaction's binary COPY rows: its own, and its contribution to its member's aggregates. */
+export interface TransactionCopyRow {
+  /** The columns of Transaction, as TRANSACTION_COPY_COLUMNS lists them. */
+  row: Buffer;
+  /** Its fields customerId to grossValue, as CONTRIBUTION_COPY_COLUMNS lists them. */
+  contribution: Buffer;
+}
+
 /**
  * Binary COPY rows of transactions, written into large Buffers as they are read: a batch's rows
  * (about 1 KB each, thousands of them, alive until written) then live outside V8's heap, where
- * the garbage collector neither scans nor moves them.
+ * the garbage collector neither scans nor moves them. Rows and contributions fill separate
+ * Buffers, so that a batch's rows of either kind mostly lie end to end (see copyStreamOf).
  */
 export class TransactionCopyRows {
-  private static readonly CHUNK = 1 << 20;
-  private chunk = Buffer.allocUnsafe(TransactionCopyRows.CHUNK);
-  private at = 0;
+  private readonly rows = new CopyWriter();
+  private readonly contributions = new CopyWriter();
+  private storeId = '';
+  private readonly storeBytes = Buffer.alloc(16);
 
   /**
-   * Writes the row of `t` (columns as TRANSACTION_COPY_COLUMNS lists them) and answers a view of
-   * its bytes. `itemsText`: the items' JSON as the line gave it, when it means the parsed items.
+   * Writes the rows of `t`, and answers views of their bytes. `itemsText`: the items' JSON as
+   * the line gave it, when it means the parsed items.
    */
-  add(t: RecordOf<'transaction'>, storeId: string, itemsText?: string): Buffer {
+  add(t: RecordOf<'transaction'>, storeId: string, itemsText?: string): TransactionCopyRow {
     const facts = itemFacts(t.items);
     const json = itemsText ?? JSON.stringify(t.items);
     const amount = fixedAmount(t.grossValue);
+    if (storeId !== this.storeId) {
+      writeUuid(this.storeBytes, 0, storeId);
+      this.storeId = storeId;
+    }
     // An upper bound of the row's size: field count and lengths, 4 uuids, the timestamp, the
     // amount's header and base-10000 digits (2 bytes each), the arrays' headers, then the texts
     // (UTF-8 takes at most 3 bytes per UTF-16 unit).
     let room = 2 + FIELDS * 4 + 4 * 16 + 8 + amountRoom(amount) + 3 * 20 + 3 * (t.documentType.length + json.length);
     for (const list of [facts.skus, facts.makers, facts.itemLabels]) for (const text of list) room += 4 + 3 * text.length;
-    const start = this.reserve(room);
-    this.int16(FIELDS);
-    this.uuid(t.transactionId);
-    this.uuid(storeId);
-    this.uuid(t.customerId);
-    this.text(t.documentType);
-    this.timestamp(t.purchasedAt);
-    this.uuid(t.channelId ?? null);
-    this.amount(amount);
-    this.textArray(facts.skus);
-    this.textArray(facts.makers);
-    this.textArray(facts.itemLabels);
-    this.text(json);
-    return this.chunk.subarray(start, this.at);
+    const rows = this.rows;
+    const start = rows.reserve(room);
+    rows.int16(FIELDS);
+    rows.uuid(t.transactionId);
+    rows.bytes(this.storeBytes);
+    const contributionFrom = rows.at;
+    rows.uuid(t.customerId);
+    rows.text(t.documentType);
+    rows.timestamp(t.purchasedAt);
+    rows.uuid(t.channelId ?? null);
+    rows.amount(amount);
+    const contributionTo = rows.at;
+    rows.textArray(facts.skus);
+    rows.textArray(facts.makers);
+    rows.textArray(facts.itemLabels);
+    rows.text(json);
+    // The contribution's fields are those of the row between storeId and skus, as they are.
+    const contributions = this.contributions;
+    const from = contributions.reserve(2 + contributionTo - contributionFrom);
+    contributions.int16(CONTRIBUTION_FIELDS);
+    contributions.copyFrom(rows.chunk, contributionFrom, contributionTo);
+    return { row: rows.chunk.subarray(start, rows.at), contribution: contributions.chunk.subarray(from, contributions.at) };
   }
+}
 
-  /**
-   * Writes the row of what `t` adds to its member's aggregates (columns as
-   * CONTRIBUTION_COPY_COLUMNS lists them) and answers a view of its bytes.
-   */
-  addContribution(t: RecordOf<'transaction'>): Buffer {
-    const amount = fixedAmount(t.grossValue);
-    const start = this.reserve(2 + CONTRIBUTION_FIELDS * 4 + 2 * 16 + 8 + amountRoom(amount) + 3 * t.documentType.length);
-    this.int16(CONTRIBUTION_FIELDS);
-    this.uuid(t.customerId);
-    this.text(t.documentType);
-    this.timestamp(t.purchasedAt);
-    this.uuid(t.channelId ?? null);
-    this.amount(amount);
-    return this.chunk.subarray(start, this.at);
+/** The 16 bytes of a validated uuid (8-4-4-4-12 hex digits), into `to` at `at`. */
+function writeUuid(to: Buffer, at: number, id: string) {
+  for (let i = 0; i < 36; i += 2) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) i++;
+    to[at++] = (HEX[id.charCodeAt(i)] << 4) | HEX[id.charCodeAt(i + 1)];
   }
+}
 
-  /** Makes room for `bytes` more and answers where they start. */
-  private reserve(bytes: number): number {
+/** Texts at most this long are written byte by byte when ASCII: cheaper than Buffer#write's call. */
+const SHORT_TEXT = 64;
+
+/** Binary COPY fields, written one after the other into 1 MB Buffers. */
+class CopyWriter {
+  private static readonly CHUNK = 1 << 20;
+  chunk = Buffer.allocUnsafe(CopyWriter.CHUNK);
+  at = 0;
+
+  /** Makes room for `bytes` more (in a new Buffer when this one is full) and answers where they start. */
+  reserve(bytes: number): number {
     if (this.at + bytes > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafe(Math.max(TransactionCopyRows.CHUNK, bytes));
+      this.chunk = Buffer.allocUnsafe(Math.max(CopyWriter.CHUNK, bytes));
       this.at = 0;
     }
     return this.at;
   }
 
-  private int16(value: number) {
+  int16(value: number) {
     this.at = this.chunk.writeInt16BE(value, this.at);
   }
 
-  private int32(value: number) {
+  int32(value: number) {
     this.at = this.chunk.writeInt32BE(value, this.at);
   }
 
+  /** A uuid field from its 16 bytes. */
+  bytes(value: Buffer) {
+    this.int32(value.length);
+    const chunk = this.chunk;
+    for (let i = 0; i < value.length; i++) chunk[this.at++] = value[i];
+  }
+
+  /** Bytes [from, to) of `source`, as they are. */
+  copyFrom(source: Buffer, from: number, to: number) {
+    this.at += source.copy(this.chunk, this.at, from, to);
+  }
+
   /** A validated uuid (8-4-4-4-12 hex digits) as its 16 bytes, or NULL. */
-  private uuid(id: string | null) {
+  uuid(id: string | null) {
     if (id === null) return this.int32(-1);
     this.int32(16);
-    const chunk = this.chunk;
-    let at = this.at;
-    for (let i = 0; i < 36; i += 2) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) i++;
-      chunk[at++] = (HEX[id.charCodeAt(i)] << 4) | HEX[id.charCodeAt(i + 1)];
-    }
-    this.at = at;
+    writeUuid(this.chunk, this.at, id);
+    this.at += 16;
   }
 
   /** Text as UTF-8, its length written once known. */
-  private text(value: string) {
+  text(value: string) {
     const lengthAt = this.at;
-    const length = this.chunk.write(value, lengthAt + 4, 'utf8');
-    this.chunk.writeInt32BE(length, lengthAt);
+    const chunk = this.chunk;
+    const n = value.length;
+    if (n <= SHORT_TEXT) {
+      const at = lengthAt + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const code = value.charCodeAt(i);
+        if (code > 0x7f) break;
+        chunk[at + i] = code;
+      }
+      if (i === n) {
+        chunk.writeInt32BE(n, lengthAt);
+        this.at = at + n;
+        return;
+      }
+    }
+    const length = chunk.write(value, lengthAt + 4, 'utf8');
+    chunk.writeInt32BE(length, lengthAt);
     this.at = lengthAt + 4 + length;
   }
 
   /** timestamptz: microseconds since 2000-01-01 UTC, a 64-bit integer. */
-  private timestamp(instant: Date) {
+  timestamp(instant: Date) {
     const micros = (instant.getTime() - POSTGRES_EPOCH_MS) * 1000;
     const high = Math.floor(micros / TWO_TO_32);
     this.int32(8);
@@ -186,7 +233,7 @@ export class TransactionCopyRows {
    * digits, the weight of the first, no leading or trailing zero digit. An amount too large for
    * the column is refused by the server, as it was in text form.
    */
-  private amount(fixed: string) {
+  amount(fixed: string) {
     const dot = fixed.length - 3;
     const digits: number[] = [];
     // Integer part in groups of 4 digits from the right, then the 2 decimals as one group.
@@ -209,7 +256,7 @@ export class TransactionCopyRows {
   }
 
   /** text[]: dimensions, no NULLs, the element type, then each element's length and UTF-8. */
-  private textArray(elements: string[]) {
+  textArray(elements: string[]) {
     const lengthAt = this.at;
     this.at += 4;
     if (!elements.length) {

@@ -52,8 +52,7 @@ type PendingOf<K extends IngestKind> = Extract<Pending, { kind: K }>;
 /** `line`: the NDJSON line the record was read from. */
 function encodeTransaction(t: RecordOf<'transaction'>, line: string, copy: { storeId: string; rows: TransactionCopyRows } | undefined): EncodedTransaction {
   if (copy) {
-    const row = copy.rows.add(t, copy.storeId, itemsTextOf(line, t));
-    const contribution = copy.rows.addContribution(t);
+    const { row, contribution } = copy.rows.add(t, copy.storeId, itemsTextOf(line, t));
     return { kind: 'transaction', transactionId: t.transactionId, customerId: t.customerId, row, contribution };
   }
   const facts = itemFacts(t.items);
