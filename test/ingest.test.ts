@@ -372,14 +372,14 @@ describeEachDatabase('ingest', (kind) => {
     const store = await newStore('Europe/Warsaw');
     const records = [...generateRecords({ members: 40, seed: 5 })];
     const ingest = new IngestService(prisma, { batchSize: 23 });
-    // Some transactions again 20-40 lines later (the same or the next batch) with another value:
-    // the later line wins.
+    // Some transactions again 20-60 lines later (the same batch, the next or the one after, which
+    // may be written while the first is) with another value: the later line wins.
     const withRepeats: string[] = [];
     const due = new Map<number, string[]>();
     records.forEach((r, i) => {
       withRepeats.push(JSON.stringify(r), ...(due.get(i) ?? []));
       if (r.kind === 'transaction' && i % 7 === 0) {
-        const later = i + 20 + (i % 21);
+        const later = i + 20 + (i % 41);
         due.set(later, [...(due.get(later) ?? []), JSON.stringify({ ...r, grossValue: Number(r.grossValue) + 1 })]);
       }
     });
