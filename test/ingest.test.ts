@@ -518,7 +518,15 @@ describe('fast transaction parser', () => {
   const item = (change: object) => ({ ...base, items: [{ ...base.items[0], ...change }] });
   const label = (change: object) => item({ labels: [change] });
   const without = (key: string) => Object.fromEntries(Object.entries(base).filter(([k]) => k !== key));
+  // Items with every key and nothing to trim are kept as given: each way one can be invalid.
+  const full = { sku: 'SKU-1', name: 'Lite', quantity: 2, grossValue: 192.64, maker: 'Acme', labels: [{ key: 'color', value: 'red' }] };
+  const given = (change: object) => ({ ...base, items: [{ ...full, ...change }] });
   const variants: unknown[] = [
+    given({}), given({ sku: null, maker: null, labels: [] }), given({ quantity: -1 }), given({ quantity: '2' }), given({ grossValue: 1.234 }),
+    given({ sku: 5 }), given({ name: ' Lite' }), given({ labels: [{ key: '', value: 'x' }] }), given({ labels: [{ key: 'a ', value: 'x' }] }),
+    given({ labels: [{ value: 'x', key: 'a' }] }), given({ labels: [{ key: 'a', value: 'x', c: 1 }] }), given({ labels: [{ key: 'a', value: 2 }] }),
+    given({ labels: [{ key: 'a', value: ' x' }] }), given({ labels: {} }), given({ labels: [null] }), given({ extra: 1 }),
+    { ...base, items: [full, { ...full, sku: ' x' }] }, { ...base, items: [full, null] }, { ...base, items: [full, full] },
     base, without('channelId'), without('items'), without('customerId'), without('grossValue'), without('purchasedAt'),
     { ...base, channelId: null }, { ...base, customerId: null }, { ...base, customerId: 'nope' }, { ...base, transactionId: 42 },
     { ...base, documentType: 'SELL' }, { ...base, documentType: 'return' }, { ...base, purchasedAt: '2024-11-25 14:25' },

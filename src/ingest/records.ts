@@ -179,18 +179,30 @@ function fastLabels(value: unknown): { key: string; value: string }[] | undefine
   return labels;
 }
 
-/** Whether parsing the item filled no default (every key given) and trimmed no text (see itemsTextOf). */
-function parsedAsGiven(raw: Record<string, unknown>, item: Record<string, unknown>, labels: { key: string; value: string }[]): boolean {
+const isTrimmedOrNull = (value: unknown) => value === null || (typeof value === 'string' && value.trim() === value);
+
+/**
+ * Whether an item (plain, with no key but ITEM_KEYS) is valid and parsing it would change
+ * nothing: every key given, no text to trim. Such items are kept as they are, not copied.
+ */
+function isAsGiven(raw: Record<string, unknown>): boolean {
   let count = 0;
   for (const _ in raw) count++;
-  if (count !== ITEM_KEYS.size || raw.sku !== item.sku || raw.name !== item.name || raw.maker !== item.maker) return false;
-  const rawLabels = raw.labels as { key: string; value: string }[];
-  for (let i = 0; i < labels.length; i++) if (rawLabels[i].key !== labels[i].key || rawLabels[i].value !== labels[i].value) return false;
+  if (count !== ITEM_KEYS.size) return false;
+  const { quantity, labels } = raw;
+  if (!isTrimmedOrNull(raw.sku) || !isTrimmedOrNull(raw.name) || !isTrimmedOrNull(raw.maker)) return false;
+  if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0 || !isAmount(raw.grossValue) || !Array.isArray(labels)) return false;
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i];
+    if (!isPlain(label) || typeof label.key !== 'string' || typeof label.value !== 'string') return false;
+    count = 0;
+    for (const _ in label) count++;
+    if (count !== 2 || !label.key || label.key.trim() !== label.key || label.value.trim() !== label.value) return false;
+  }
   return true;
 }
 
-function fastItem(raw: unknown, given: { asGiven: boolean }): RecordOf<'transaction'>['items'][number] | undefined {
-  if (!isPlain(raw) || !onlyKeys(raw, ITEM_KEYS)) return undefined;
+function fastItem(raw: Record<string, unknown>): RecordOf<'transaction'>['items'][number] | undefined {
   const item: Record<string, unknown> = {};
   if (!optionalText(raw, 'sku', item) || !optionalText(raw, 'name', item)) return undefined;
   const quantity = raw.quantity;
@@ -205,7 +217,6 @@ function fastItem(raw: unknown, given: { asGiven: boolean }): RecordOf<'transact
   const labels = fastLabels(raw.labels);
   if (!labels) return undefined;
   item.labels = labels;
-  if (given.asGiven) given.asGiven = parsedAsGiven(raw, item, labels);
   return item as RecordOf<'transaction'>['items'][number];
 }
 
@@ -242,15 +253,26 @@ export function fastTransaction(raw: unknown): RecordOf<'transaction'> | undefin
   if (!isAmount(grossValue)) return undefined;
   let items: RecordOf<'transaction'>['items'] = [];
   if (raw.items !== undefined) {
-    if (!Array.isArray(raw.items)) return undefined;
-    items = new Array(raw.items.length);
-    const given = { asGiven: true };
-    for (let i = 0; i < raw.items.length; i++) {
-      const item = fastItem(raw.items[i], given);
-      if (!item) return undefined;
-      items[i] = item;
+    const given: unknown = raw.items;
+    if (!Array.isArray(given)) return undefined;
+    let asGiven = true;
+    for (let i = 0; i < given.length; i++) {
+      const item = given[i];
+      if (!isPlain(item) || !onlyKeys(item, ITEM_KEYS)) return undefined;
+      if (asGiven && !isAsGiven(item)) asGiven = false;
     }
-    if (given.asGiven) itemsAsGiven.add(items);
+    if (asGiven) {
+      // Zod would answer an equal array of equal items: these very ones serve.
+      items = given as RecordOf<'transaction'>['items'];
+      itemsAsGiven.add(items);
+    } else {
+      items = new Array(given.length);
+      for (let i = 0; i < given.length; i++) {
+        const item = fastItem(given[i]);
+        if (!item) return undefined;
+        items[i] = item;
+      }
+    }
   }
   const record: Record<string, unknown> = {
     kind: 'transaction',
