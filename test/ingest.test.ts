@@ -14,7 +14,7 @@ import { INGEST_KINDS, fastTransaction, ingestRecord, itemsTextOf, parseRecord }
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
-import { itemFacts } from '../src/ingest/transaction-copy.ts';
+import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER, copyStreamOf, itemFacts } from '../src/ingest/transaction-copy.ts';
 import { IngestService } from '../src/services/ingest-service.ts';
 
 /** Member ids are global (one table for every store): each test takes its own. */
@@ -506,6 +506,22 @@ describe('line splitter', () => {
       for await (const line of splitLines((async function* () { yield* chunks; })())) lines.push(line);
       expect(lines).toEqual(['first', 'Zażółć 🍺 line', '', '{"a":"ü"}', 'last without newline']);
     }
+  });
+});
+
+describe('binary COPY stream', () => {
+  it('holds the rows in their order, whether they lie end to end in one Buffer or not', () => {
+    const one = Buffer.from('abcdefghij');
+    const two = Buffer.from('KLMNOP');
+    const cases = [
+      [one.subarray(0, 3), one.subarray(3, 5), one.subarray(5, 10)],
+      [one.subarray(0, 3), one.subarray(5, 10), one.subarray(3, 5)],
+      [one.subarray(0, 2), one.subarray(2, 4), two.subarray(0, 3), two.subarray(3, 6), one.subarray(4, 6)],
+      [one.subarray(8, 10), two.subarray(0, 2)],
+      [],
+    ];
+    for (const rows of cases)
+      expect(copyStreamOf(rows).toString('latin1')).toBe(Buffer.concat([BINARY_COPY_HEADER, ...rows, BINARY_COPY_TRAILER]).toString('latin1'));
   });
 });
 
