@@ -509,6 +509,24 @@ describe('line splitter', () => {
   });
 });
 
+describe('item facts', () => {
+  const item = (sku: string | null, maker: string | null, labels: { key: string; value: string }[] = []) =>
+    ({ sku, name: null, quantity: 1, grossValue: 0, maker, labels });
+  it('are normalised and distinct, the same however often a text was seen before', () => {
+    const items = [
+      item(' SKU-1 ', 'Acme', [{ key: ' Color', value: 'Red ' }, { key: 'color', value: 'red' }]),
+      item('sku-1', ' ACME ', [{ key: 'Size', value: 'M' }]),
+      item(null, null, [{ key: 'quote"d', value: 'back\\slash' }]),
+    ];
+    const expected = { skus: ['sku-1'], makers: ['acme'], itemLabels: ['["color","red"]', '["size","m"]', '["quote\\"d","back\\\\slash"]'] };
+    expect(itemFacts(items)).toEqual(expected);
+    // Enough other texts to empty the cache of normalised texts more than once, then the same items.
+    for (let i = 0; i < 50_000; i++) itemFacts([item(`SKU-${i}`, `Maker ${i}`, [{ key: `K${i}`, value: 'V' }])]);
+    expect(itemFacts([item(' Sku-49999', null)])).toEqual({ skus: ['sku-49999'], makers: [], itemLabels: [] });
+    expect(itemFacts(items)).toEqual(expected);
+  });
+});
+
 describe('binary COPY stream', () => {
   it('holds the rows in their order, whether they lie end to end in one Buffer or not', () => {
     const one = Buffer.from('abcdefghij');

@@ -76,6 +76,51 @@ function addDistinct(list: string[], element: string) {
 }
 
 /**
+ * Normalised item facts by the texts they come from. A feed names the same few thousand SKUs,
+ * makers and labels again and again: a lookup costs less than trimming and lower-casing anew
+ * (and the strings that makes). Bounded: emptied when full.
+ */
+class FactCache {
+  private static readonly HELD = 20_000;
+  private readonly texts = new Map<string, string>();
+  private readonly labels = new Map<string, Map<string, string>>();
+  private size = 0;
+
+  /** `text` trimmed and lower-cased. */
+  text(text: string): string {
+    let normal = this.texts.get(text);
+    if (normal === undefined) {
+      normal = text.trim().toLowerCase();
+      this.remember();
+      this.texts.set(text, normal);
+    }
+    return normal;
+  }
+
+  /** The label's normalised JSON text `["key","value"]`. */
+  label(key: string, value: string): string {
+    let byValue = this.labels.get(key);
+    if (byValue === undefined) this.labels.set(key, (byValue = new Map()));
+    let normal = byValue.get(value);
+    if (normal === undefined) {
+      normal = labelText(key.trim().toLowerCase(), value.trim().toLowerCase());
+      this.remember();
+      byValue.set(value, normal);
+    }
+    return normal;
+  }
+
+  private remember() {
+    if (++this.size <= FactCache.HELD) return;
+    this.texts.clear();
+    this.labels.clear();
+    this.size = 1;
+  }
+}
+
+const facts = new FactCache();
+
+/**
  * What the criteria read of a transaction's items: its distinct normalised (trimmed,
  * lower-cased) SKUs and makers, and its distinct normalised labels, each as the JSON text
  * `["key","value"]` (what `to_json(ARRAY[key, value])::text` gives, in the migration too).
@@ -86,10 +131,10 @@ export function itemFacts(items: RecordOf<'transaction'>['items']): { skus: stri
   const itemLabels: string[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    if (item.sku != null) addDistinct(skus, item.sku.trim().toLowerCase());
-    if (item.maker != null) addDistinct(makers, item.maker.trim().toLowerCase());
+    if (item.sku != null) addDistinct(skus, facts.text(item.sku));
+    if (item.maker != null) addDistinct(makers, facts.text(item.maker));
     const labels = item.labels;
-    for (let j = 0; j < labels.length; j++) addDistinct(itemLabels, labelText(labels[j].key.trim().toLowerCase(), labels[j].value.trim().toLowerCase()));
+    for (let j = 0; j < labels.length; j++) addDistinct(itemLabels, facts.label(labels[j].key, labels[j].value));
   }
   return { skus, makers, itemLabels };
 }
