@@ -184,9 +184,12 @@ async function importInChild(url: string, storeId: string, ndjson: string, dbNam
     execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const [[result], [code]] = await Promise.all([once(child, 'message'), once(child, 'exit')]);
-  if (code !== 0 || !result) throw new Error(`the import process exited with ${code}`);
-  return result as ImportResult;
+  let result: ImportResult | undefined;
+  child.once('message', (message) => (result = message as ImportResult));
+  // Its result arrives before it exits; without one (it failed) the run fails, it does not wait.
+  const [code] = await once(child, 'close');
+  if (code !== 0 || !result) throw new Error(`the import process exited with ${code}${result ? '' : ', without a result'}`);
+  return result;
 }
 
 /** The import process: streams the file through IngestService.importLines, sampling RSS and CPU. */

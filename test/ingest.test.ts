@@ -467,6 +467,28 @@ describeEachDatabase('ingest', (kind) => {
     expect(await aggregates(prisma, [first, second])).toEqual(expectedAggregates(batch, 'UTC'));
   });
 
+  it('fails an import whose batch fails, once, without an unhandled rejection from the batches beside it', async () => {
+    const store = await newStore();
+    const lines = Array.from({ length: 40 }, (_, n) =>
+      JSON.stringify({ kind: 'transaction', transactionId: tx(70_000 + n), customerId: null, documentType: 'sell', purchasedAt: '2026-04-01T10:00:00Z', grossValue: 1 }),
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let reports = 0;
+      const failing = () => {
+        if (reports++ === 0) throw new Error('progress sink failed');
+      };
+      await expect(new IngestService(prisma, { batchSize: 5 }).importLines(store, linesOf(lines), failing)).rejects.toThrow('progress sink failed');
+      // Let the batches still in flight end, and any rejection be reported.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it('replaces a re-imported transaction’s items and labels', async () => {
     const store = await newStore();
     const record = (items: object[]) => ({ kind: 'transaction', transactionId: tx(30), customerId: null, documentType: 'sell', purchasedAt: '2026-04-01T10:00:00Z', grossValue: 9, items });
@@ -517,8 +539,14 @@ describe('item facts', () => {
       item(' SKU-1 ', 'Acme', [{ key: ' Color', value: 'Red ' }, { key: 'color', value: 'red' }]),
       item('sku-1', ' ACME ', [{ key: 'Size', value: 'M' }]),
       item(null, null, [{ key: 'quote"d', value: 'back\\slash' }]),
+      // Longer than the texts remembered.
+      item(` ${'Long-SKU-'.repeat(10)}`, null, [{ key: 'Note', value: ` ${'Very long value '.repeat(6)}` }]),
     ];
-    const expected = { skus: ['sku-1'], makers: ['acme'], itemLabels: ['["color","red"]', '["size","m"]', '["quote\\"d","back\\\\slash"]'] };
+    const expected = {
+      skus: ['sku-1', 'long-sku-'.repeat(10)],
+      makers: ['acme'],
+      itemLabels: ['["color","red"]', '["size","m"]', '["quote\\"d","back\\\\slash"]', `["note","${'very long value '.repeat(6).trim()}"]`],
+    };
     expect(itemFacts(items)).toEqual(expected);
     // Enough other texts to empty the cache of normalised texts more than once, then the same items.
     for (let i = 0; i < 50_000; i++) itemFacts([item(`SKU-${i}`, `Maker ${i}`, [{ key: `K${i}`, value: 'V' }])]);

@@ -75,10 +75,14 @@ function addDistinct(list: string[], element: string) {
   list.push(element);
 }
 
+/** Longer item texts are normalised each time (see FactCache). */
+const CACHED_TEXT = 64;
+
 /**
  * Normalised item facts by the texts they come from. A feed names the same few thousand SKUs,
  * makers and labels again and again: a lookup costs less than trimming and lower-casing anew
- * (and the strings that makes). Bounded: emptied when full.
+ * (and the strings that makes). Bounded: only texts of up to CACHED_TEXT characters (at most
+ * 20,000 of them, a few MB) are remembered, and all are forgotten when it is full.
  */
 class FactCache {
   private static readonly HELD = 20_000;
@@ -88,6 +92,7 @@ class FactCache {
 
   /** `text` trimmed and lower-cased. */
   text(text: string): string {
+    if (text.length > CACHED_TEXT) return text.trim().toLowerCase();
     let normal = this.texts.get(text);
     if (normal === undefined) {
       normal = text.trim().toLowerCase();
@@ -99,6 +104,7 @@ class FactCache {
 
   /** The label's normalised JSON text `["key","value"]`. */
   label(key: string, value: string): string {
+    if (key.length > CACHED_TEXT || value.length > CACHED_TEXT) return labelText(key.trim().toLowerCase(), value.trim().toLowerCase());
     let byValue = this.labels.get(key);
     if (byValue === undefined) this.labels.set(key, (byValue = new Map()));
     let normal = byValue.get(value);

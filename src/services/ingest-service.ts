@@ -334,6 +334,9 @@ export class IngestService {
       const transactionIds = this.copy ? transactionIdsOf(current) : undefined;
       while (writing.length >= WRITTEN_AT_ONCE) await writing.shift()!.done;
       const earlier = Promise.all(writing.map(({ done }) => done)).then(() => undefined);
+      // A side-by-side batch awaits it only if it falls back to upserting; an earlier batch's
+      // failure is reported by that batch's own `done`.
+      earlier.catch(() => undefined);
       // On PostgreSQL a batch's transactions are first tried as new (COPY, then increments of
       // their members' aggregates, taken in one order); when one is stored already the batch's
       // transactions are upserted instead, alone (see lockAggregates) and after the batches before
