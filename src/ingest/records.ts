@@ -162,16 +162,23 @@ function optionalText(from: Record<string, unknown>, key: string, to: Record<str
   return true;
 }
 
+const isQuantity = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const keyCount = (value: Record<string, unknown>) => {
+  let count = 0;
+  for (const _ in value) count++;
+  return count;
+};
+/** A label as given: a plain object of two texts, key and value (not yet trimmed). */
+const isLabelShape = (value: unknown): value is { key: string; value: string } =>
+  isPlain(value) && typeof value.key === 'string' && typeof value.value === 'string' && keyCount(value) === 2;
+
 function fastLabels(value: unknown): { key: string; value: string }[] | undefined {
   if (value === undefined) return [];
   if (!Array.isArray(value)) return undefined;
   const labels: { key: string; value: string }[] = new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     const label = value[i];
-    if (!isPlain(label) || typeof label.key !== 'string' || typeof label.value !== 'string') return undefined;
-    let count = 0;
-    for (const _ in label) count++;
-    if (count !== 2) return undefined;
+    if (!isLabelShape(label)) return undefined;
     const key = label.key.trim();
     if (!key) return undefined;
     labels[i] = { key, value: label.value.trim() };
@@ -186,18 +193,13 @@ const isTrimmedOrNull = (value: unknown) => value === null || (typeof value === 
  * nothing: every key given, no text to trim. Such items are kept as they are, not copied.
  */
 function isAsGiven(raw: Record<string, unknown>): boolean {
-  let count = 0;
-  for (const _ in raw) count++;
-  if (count !== ITEM_KEYS.size) return false;
-  const { quantity, labels } = raw;
+  if (keyCount(raw) !== ITEM_KEYS.size) return false;
   if (!isTrimmedOrNull(raw.sku) || !isTrimmedOrNull(raw.name) || !isTrimmedOrNull(raw.maker)) return false;
-  if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0 || !isAmount(raw.grossValue) || !Array.isArray(labels)) return false;
+  const labels = raw.labels;
+  if (!isQuantity(raw.quantity) || !isAmount(raw.grossValue) || !Array.isArray(labels)) return false;
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
-    if (!isPlain(label) || typeof label.key !== 'string' || typeof label.value !== 'string') return false;
-    count = 0;
-    for (const _ in label) count++;
-    if (count !== 2 || !label.key || label.key.trim() !== label.key || label.value.trim() !== label.value) return false;
+    if (!isLabelShape(label) || !label.key || label.key.trim() !== label.key || label.value.trim() !== label.value) return false;
   }
   return true;
 }
@@ -207,7 +209,7 @@ function fastItem(raw: Record<string, unknown>): RecordOf<'transaction'>['items'
   if (!optionalText(raw, 'sku', item) || !optionalText(raw, 'name', item)) return undefined;
   const quantity = raw.quantity;
   if (quantity === undefined) item.quantity = 1;
-  else if (typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0) item.quantity = quantity;
+  else if (isQuantity(quantity)) item.quantity = quantity;
   else return undefined;
   const grossValue = raw.grossValue;
   if (grossValue === undefined) item.grossValue = 0;

@@ -13,8 +13,8 @@ export const TRANSACTION_COPY_COLUMNS =
   'id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items';
 
 /**
- * What a transaction adds to its member's aggregates, in the order of the fields of the rows of
- * TransactionCopyRows.addContribution (the importer's temporary table ingest_contribution).
+ * What a transaction adds to its member's aggregates, in the order of the fields of the
+ * contribution rows of TransactionCopyRows.add (the importer's temporary table ingest_contribution).
  */
 export const CONTRIBUTION_COPY_COLUMNS = '"customerId", "documentType", "purchasedAt", "channelId", "grossValue"';
 
@@ -75,6 +75,10 @@ function addDistinct(list: string[], element: string) {
   list.push(element);
 }
 
+/** An item fact's text trimmed and lower-cased; a label as the JSON text of its normalised pair. */
+const normal = (text: string) => text.trim().toLowerCase();
+const normalLabel = (key: string, value: string) => labelText(normal(key), normal(value));
+
 /** Longer item texts are normalised each time (see FactCache). */
 const CACHED_TEXT = 64;
 
@@ -90,37 +94,27 @@ class FactCache {
   private readonly labels = new Map<string, Map<string, string>>();
   private size = 0;
 
-  /** `text` trimmed and lower-cased. */
   text(text: string): string {
-    if (text.length > CACHED_TEXT) return text.trim().toLowerCase();
-    let normal = this.texts.get(text);
-    if (normal === undefined) {
-      normal = text.trim().toLowerCase();
-      this.remember();
-      this.texts.set(text, normal);
-    }
-    return normal;
+    if (text.length > CACHED_TEXT) return normal(text);
+    return this.texts.get(text) ?? this.remember(this.texts, text, normal(text));
   }
 
-  /** The label's normalised JSON text `["key","value"]`. */
   label(key: string, value: string): string {
-    if (key.length > CACHED_TEXT || value.length > CACHED_TEXT) return labelText(key.trim().toLowerCase(), value.trim().toLowerCase());
+    if (key.length > CACHED_TEXT || value.length > CACHED_TEXT) return normalLabel(key, value);
     let byValue = this.labels.get(key);
     if (byValue === undefined) this.labels.set(key, (byValue = new Map()));
-    let normal = byValue.get(value);
-    if (normal === undefined) {
-      normal = labelText(key.trim().toLowerCase(), value.trim().toLowerCase());
-      this.remember();
-      byValue.set(value, normal);
-    }
-    return normal;
+    return byValue.get(value) ?? this.remember(byValue, value, normalLabel(key, value));
   }
 
-  private remember() {
-    if (++this.size <= FactCache.HELD) return;
-    this.texts.clear();
-    this.labels.clear();
-    this.size = 1;
+  /** Sets `map`'s entry (after forgetting everything when full) and answers its value. */
+  private remember(map: Map<string, string>, key: string, value: string): string {
+    if (++this.size > FactCache.HELD) {
+      this.texts.clear();
+      this.labels.clear();
+      this.size = 1;
+    }
+    map.set(key, value);
+    return value;
   }
 }
 

@@ -406,7 +406,7 @@ export class IngestService {
   }
 
   /**
-   * `after`: the batch before this one, which must have ended before this one upserts transactions.
+   * `after`: the batches before this one, which must have ended before this one upserts transactions.
    */
   private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, after?: Promise<void>) {
     for (const error of errors) this.fail(summary, error.line, error.reason);
@@ -654,7 +654,7 @@ export class IngestService {
         for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
         return new Map<number, string>();
       }
-      // A later line for the same id wins: upsert after the batch before this one.
+      // A later line for the same id wins: upsert after the batches before this one.
       await after;
       input = `SELECT id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items
                FROM pg_temp.ingest_transaction`;
