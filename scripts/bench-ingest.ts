@@ -26,7 +26,7 @@
 import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -121,8 +121,14 @@ async function generate(dir: string, storeId: string) {
   floorFile.end();
   await once(floorFile, 'close');
   for (const file of Object.values(files)) await file.close();
-  const paths = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, file.path])) as Record<keyof typeof files, string>;
-  return { paths: { ...paths, floor: floorPath }, counts, members };
+  const paths = { ...(Object.fromEntries(Object.entries(files).map(([name, file]) => [name, file.path])) as Record<keyof typeof files, string>), floor: floorPath };
+  // Written to disk now, so that the kernel's writeback of these files does not compete with the import.
+  for (const file of Object.values(paths)) {
+    const fd = openSync(file, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+  }
+  return { paths, counts, members };
 }
 
 /**
@@ -144,11 +150,7 @@ class BackendCpu {
   }
   read(): number | null {
     if (!this.pids.length || this.readings++ % 10 === 0) {
-      try {
-        this.pids = execFileSync('pgrep', ['-f', `postgres: .*${this.dbName}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-      } catch {
-        this.pids = [];
-      }
+      this.pids = backendsOf(this.dbName);
     }
     if (!this.pids.length) return null;
     let ticks = 0;
@@ -162,6 +164,26 @@ class BackendCpu {
     }
     return ticks * this.msPerTick;
   }
+}
+
+/**
+ * The pids of the server's processes serving database `dbName`, read from /proc (a pgrep would
+ * fork the import process and hold its event loop meanwhile: that cost the import a fifth of
+ * its throughput).
+ */
+function backendsOf(dbName: string): string[] {
+  const pids: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      // A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      if (title.startsWith('postgres: ') && title.split(' ').includes(dbName)) pids.push(pid);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
 }
 
 /** What the import process reports to this one. */
