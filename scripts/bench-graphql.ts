@@ -30,11 +30,11 @@
  * deployment would. With --cpu-prof DIR the server process is profiled during each load (V8 CPU
  * profiles in DIR, one per target and round).
  */
-import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
+import { adminQuery, backendPids, benchDatabaseUrl, cpuMsOf } from './bench-support.ts';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
@@ -415,28 +415,10 @@ async function load(target: Target): Promise<LoadResult> {
   return { ...result, serverCpuMs: (used.user + used.system) / 1000 / count, databaseCpuMs: database === null ? null : database / count };
 }
 
-const MS_PER_TICK = 1000 / (Number(tryRun('getconf', ['CLK_TCK'])) || 100);
-function tryRun(command: string, args: string[]) {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return '';
-  }
-}
 /** CPU time (ms) used so far by each PostgreSQL backend of the bench database, read from /proc. */
 function backendCpu(): Map<string, number> | null {
-  const pids = tryRun('pgrep', ['-f', `postgres: .*${dbName}`]).split('\n').filter(Boolean);
-  if (!pids.length) return null;
-  const used = new Map<string, number>();
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      used.set(pid, (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return used;
+  const pids = backendPids(dbName);
+  return pids.length ? cpuMsOf(pids) : null;
 }
 
 function runLoad(target: Target): Promise<Omit<LoadResult, 'serverCpuMs'>> {

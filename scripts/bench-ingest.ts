@@ -23,10 +23,10 @@
  *    without parsing, validation, upserts or aggregates.
  * 5. Drops the database (and the temp files unless --keep).
  */
-import { adminQuery, benchDatabaseUrl } from './bench-support.ts';
-import { execFileSync, fork } from 'node:child_process';
+import { adminQuery, backendPids, benchDatabaseUrl, cpuMsOf } from './bench-support.ts';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -138,52 +138,14 @@ async function generate(dir: string, storeId: string) {
 class BackendCpu {
   private pids: string[] = [];
   private readings = 0;
-  private readonly msPerTick: number;
-  constructor(private readonly dbName: string) {
-    let ticksPerSecond = 100;
-    try {
-      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      // keep Linux's usual 100
-    }
-    this.msPerTick = 1000 / ticksPerSecond;
-  }
+  constructor(private readonly dbName: string) {}
   read(): number | null {
-    if (!this.pids.length || this.readings++ % 10 === 0) {
-      this.pids = backendsOf(this.dbName);
-    }
+    if (!this.pids.length || this.readings++ % 10 === 0) this.pids = backendPids(this.dbName);
     if (!this.pids.length) return null;
-    let ticks = 0;
-    for (const pid of this.pids) {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        ticks += Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return ticks * this.msPerTick;
+    let ms = 0;
+    for (const used of cpuMsOf(this.pids).values()) ms += used;
+    return ms;
   }
-}
-
-/**
- * The pids of the server's processes serving database `dbName`, read from /proc (a pgrep would
- * fork the import process and hold its event loop meanwhile: that cost the import a fifth of
- * its throughput).
- */
-function backendsOf(dbName: string): string[] {
-  const pids: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      // A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
-      const title = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-      if (title.startsWith('postgres: ') && title.split(' ').includes(dbName)) pids.push(pid);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
 }
 
 /** What the import process reports to this one. */
