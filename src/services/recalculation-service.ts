@@ -138,8 +138,12 @@ export class RecalculationService {
         await tx.$executeRawUnsafe(`SET LOCAL work_mem = '${RECALCULATION_WORK_MEM}'`);
         await tx.$executeRaw`DROP TABLE IF EXISTS pg_temp.recalc_blocks, pg_temp.recalc_changes`;
         const segmentIdSql = Prisma.sql`${segment.id}::uuid`;
+        // Counted by this process alone: parallel workers made this index-only scan 2.5x slower
+        // on a 2-core machine (650 ms instead of 264 ms for a million members), a tenth of the run.
+        await tx.$executeRaw`SET LOCAL max_parallel_workers_per_gather = 0`;
         const [{ total }] = await tx.$queryRaw<{ total: number }[]>`
           SELECT count(*)::int AS total FROM "Member" WHERE "storeId" = ${store.id}::uuid AND "active"`;
+        await tx.$executeRaw`RESET max_parallel_workers_per_gather`;
         let processed = 0;
         let chunks = 0;
         let after: string | undefined;
