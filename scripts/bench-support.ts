@@ -26,12 +26,13 @@ export function benchDatabaseUrl(name: string): string {
   return url.toString();
 }
 
-const MS_PER_TICK = 1000 / (clockTicksPerSecond() || 100);
+const MS_PER_TICK = 1000 / clockTicksPerSecond();
+/** The unit of /proc's CPU times; Linux's usual 100 when getconf cannot tell. */
 function clockTicksPerSecond(): number {
   try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 100;
   } catch {
-    return 0; // Linux's usual 100, below
+    return 100;
   }
 }
 

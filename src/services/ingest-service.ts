@@ -189,8 +189,8 @@ function prismaExec(db: Tx | PrismaClient): Exec {
  * Straight to PostgreSQL through `pg`, beside Prisma's pool. Prisma 7 sends every raw query's
  * parameters through its query compiler (WebAssembly, whose memory only grows) and parses the
  * results row by row: with batches of several MB of parameters that cost the importer hundreds
- * of MB of RSS and much of its time. This pool holds at most two connections and lets them go
- * when idle.
+ * of MB of RSS and much of its time. This pool holds at most WRITTEN_AT_ONCE + 1 connections
+ * and lets them go when idle.
  */
 function pgExec(pool: pg.Pool, client?: pg.PoolClient): Exec {
   return {
