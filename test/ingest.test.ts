@@ -12,7 +12,7 @@ import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '..
 import { linesOf as splitLines } from '../src/ingest/lines.ts';
 import { INGEST_KINDS, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
 import { criterion } from './engine/support.ts';
-import { describeEachDatabase } from './support/databases.ts';
+import { describeEachDatabase, freshDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
 import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER, copyStreamOf, itemFacts } from '../src/ingest/transaction-copy.ts';
 import { IngestService } from '../src/services/ingest-service.ts';
@@ -514,6 +514,70 @@ describeEachDatabase('ingest', (kind) => {
       itemLabels: ['["size","xl"]'],
       items: [{ sku: 'C', quantity: 1, grossValue: 0, labels: [{ key: 'size', value: 'XL' }] }],
     });
+  });
+});
+
+describeEachDatabase('ingest statistics', (kind) => {
+  /** reltuples: what the planner believes a table holds (-1 until its first ANALYZE). */
+  const plannerRows = async (prisma: PrismaClient, table: string) =>
+    (await prisma.$queryRawUnsafe<{ rows: number }[]>(`SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = '"${table}"'::regclass`))[0].rows;
+
+  it('refreshes the statistics of the tables an import changed by enough rows, and only those', async () => {
+    const database = await freshDatabase(kind);
+    try {
+      const { prisma } = database;
+      const store = await prisma.store.create({ data: { code: 'STATS', name: 'Stats', timezone: 'UTC' } });
+      const ingest = new IngestService(prisma);
+      const memberLine = (n: number) => JSON.stringify({ kind: 'member', customerId: member(n) });
+      const sell = (n: number) =>
+        JSON.stringify({ kind: 'transaction', transactionId: tx(n), customerId: member(n % 50), documentType: 'sell', purchasedAt: '2026-02-01T10:00:00Z', grossValue: 3 });
+      const events = (from: number, count: number) =>
+        Array.from({ length: count }, (_, i) =>
+          JSON.stringify({ kind: 'customEvent', id: tx(900_000 + from + i), customerId: member(0), type: 'visit', eventDate: '2026-02-01T10:00:00Z' }));
+      const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+      const before = await plannerRows(prisma, 'CustomEvent');
+
+      // 1,200 transactions: past the threshold. 50 members and 20 events: not.
+      const first = await ingest.importLines(store, linesOf([...range(0, 50).map(memberLine), ...range(1, 1200).map(sell), ...events(0, 20)]));
+      expect(first.errors).toEqual([]);
+      expect(await plannerRows(prisma, 'Transaction')).toBe(1200);
+      expect(await plannerRows(prisma, 'MemberStats')).toBe(50);
+      expect(await plannerRows(prisma, 'MemberDailyAmount')).toBe(50);
+      expect(await plannerRows(prisma, 'CustomEvent')).toBe(before);
+
+      // 1,000 more: the threshold, and over a tenth of 1,200.
+      await ingest.importLines(store, linesOf(range(1201, 1000).map(sell)));
+      expect(await plannerRows(prisma, 'Transaction')).toBe(2200);
+      // 1,100 events: the event table is refreshed; the transactions' tables are not.
+      await ingest.importLines(store, linesOf(events(20, 1100)));
+      expect(await plannerRows(prisma, 'CustomEvent')).toBe(1120);
+      expect(await plannerRows(prisma, 'Transaction')).toBe(2200);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('leaves alone a large table an import changed by under a tenth, until imports together change a tenth', async () => {
+    const database = await freshDatabase(kind);
+    try {
+      const { prisma } = database;
+      const store = await prisma.store.create({ data: { code: 'STATS', name: 'Stats', timezone: 'UTC' } });
+      const ingest = new IngestService(prisma);
+      const sell = (n: number) =>
+        JSON.stringify({ kind: 'transaction', transactionId: tx(n), customerId: member(1), documentType: 'sell', purchasedAt: '2026-02-01T10:00:00Z', grossValue: 3 });
+      await ingest.importLines(store, linesOf([JSON.stringify({ kind: 'member', customerId: member(1) })]));
+      await ingest.importLines(store, linesOf(Array.from({ length: 12_000 }, (_, i) => sell(i + 1))));
+      expect(await plannerRows(prisma, 'Transaction')).toBe(12_000);
+      // 1,100 rows: past the threshold, but under a tenth of 12,000.
+      await ingest.importLines(store, linesOf(Array.from({ length: 1100 }, (_, i) => sell(20_000 + i))));
+      expect(await prisma.transaction.count()).toBe(13_100);
+      expect(await plannerRows(prisma, 'Transaction')).toBe(12_000);
+      // As many again: together they are over a tenth, which the table's growth since its last ANALYZE shows.
+      await ingest.importLines(store, linesOf(Array.from({ length: 1100 }, (_, i) => sell(30_000 + i))));
+      expect(await plannerRows(prisma, 'Transaction')).toBe(14_200);
+    } finally {
+      await database.close();
+    }
   });
 });
 
