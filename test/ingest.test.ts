@@ -10,7 +10,7 @@ import { snapshotsFromRecords } from '../src/engine/reference.ts';
 import type { PrismaClient, Store } from '../src/generated/prisma/client.ts';
 import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '../src/ingest/generator.ts';
 import { linesOf as splitLines } from '../src/ingest/lines.ts';
-import { INGEST_KINDS, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
+import { INGEST_KINDS, fastActivity, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase, freshDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
@@ -368,36 +368,50 @@ describeEachDatabase('ingest', (kind) => {
     expect(stored.map((row) => row.id)).toEqual([tx(401), tx(402), tx(405), tx(406)].sort());
   });
 
-  it('keeps aggregates right with small batches written side by side, ids repeated across batches and re-imports', async () => {
+  it('keeps aggregates and activity right with small batches written side by side, ids repeated across batches and re-imports', async () => {
     const store = await newStore('Europe/Warsaw');
     const records = [...generateRecords({ members: 40, seed: 5 })];
     const ingest = new IngestService(prisma, { batchSize: 23 });
-    // Some transactions again 20-60 lines later (the same batch, the next or the one after, which
-    // may be written while the first is) with another value: the later line wins.
+    // Some transactions, events and progress again 20-60 lines later (the same batch, the next or
+    // the one after, which may be written while the first is) with another value: the later line wins.
+    const changed = (r: WireRecord): WireRecord | undefined =>
+      r.kind === 'transaction' ? { ...r, grossValue: Number(r.grossValue) + 1 }
+        : r.kind === 'customEvent' ? { ...r, eventDate: new Date(Date.parse(String(r.eventDate)) + 86_400_000).toISOString() }
+          : r.kind === 'achievementProgress' ? { ...r, value: Number(r.value) + 1 }
+            : undefined;
     const withRepeats: string[] = [];
     const due = new Map<number, string[]>();
     records.forEach((r, i) => {
       withRepeats.push(JSON.stringify(r), ...(due.get(i) ?? []));
-      if (r.kind === 'transaction' && i % 7 === 0) {
+      const again = changed(r);
+      if (again && i % (r.kind === 'transaction' ? 7 : 3) === 0) {
         const later = i + 20 + (i % 41);
-        due.set(later, [...(due.get(later) ?? []), JSON.stringify({ ...r, grossValue: Number(r.grossValue) + 1 })]);
+        due.set(later, [...(due.get(later) ?? []), JSON.stringify(again)]);
       }
     });
     const winner = new Map<string, WireRecord>();
     for (const line of withRepeats) {
       const r = JSON.parse(line) as WireRecord;
-      winner.set(r.kind === 'transaction' ? r.transactionId : line, r);
+      winner.set(r.kind === 'transaction' ? r.transactionId : 'id' in r ? `${r.kind}:${r.id}` : line, r);
     }
     const expectedRecords = [...winner.values()];
+    expect(withRepeats.length - records.length).toBeGreaterThan(40);
     const first = await ingest.importLines(store, linesOf(withRepeats));
     expect(first.errors).toEqual([]);
     const members = records.flatMap((r) => (r.kind === 'member' ? [r.customerId] : []));
     expect(await aggregates(prisma, members)).toEqual(expectedAggregates(expectedRecords, 'Europe/Warsaw'));
+    const storedActivity = async () => ({
+      events: (await prisma.customEvent.findMany({ where: { storeId: store.id } })).map((e) => `${e.id} ${e.eventDate.toISOString()}`).sort(),
+      progress: (await prisma.achievementProgress.findMany({ where: { storeId: store.id } })).map((p) => `${p.id} ${Number(p.value)}`).sort(),
+    });
+    expect(await storedActivity()).toEqual({
+      events: expectedRecords.flatMap((r) => (r.kind === 'customEvent' ? [`${r.id} ${new Date(String(r.eventDate)).toISOString()}`] : [])).sort(),
+      progress: expectedRecords.flatMap((r) => (r.kind === 'achievementProgress' ? [`${r.id} ${Number(r.value)}`] : [])).sort(),
+    });
     const before = await snapshot(prisma);
     expect((await ingest.importLines(store, linesOf(withRepeats))).errors).toEqual([]);
     expect(await snapshot(prisma)).toEqual(before);
   });
-
   it('counts a corrected transaction once when the batch next to it adds new ones for the same members', async () => {
     // Batches alternate: one of new transactions on new days for a few members, then one that
     // corrects (re-sends with another value) a transaction of each of them stored by an earlier
@@ -694,6 +708,50 @@ describe('fast transaction parser', () => {
       if (reference.success && reference.data.kind === 'transaction') expect(parsed).toBeDefined();
     }
     expect(fast).toBeGreaterThan(generated.length);
+  });
+});
+
+describe('fast activity parser', () => {
+  const id = 'E52A5DAC-F150-4893-8939-1FFEB1BA0024';
+  const customerId = 'b1f184e9-de73-41b4-9da9-a091a7ac754b';
+  const bases: Record<string, Record<string, unknown>> = {
+    customEvent: { kind: 'customEvent', id, customerId, type: ' Visit ', eventDate: '2024-11-25T14:25:28.303+02:00' },
+    campaignCompletion: { kind: 'campaignCompletion', id, customerId, campaignId: id, completedAt: '2024-11-25T14:25:28Z' },
+    achievementCompletion: { kind: 'achievementCompletion', id, customerId, achievementId: id, completedAt: '2024-11-25T14:25:28Z' },
+    challengeCompletion: { kind: 'challengeCompletion', id, customerId, challengeId: id, completedAt: '2024-11-25T14:25:28Z' },
+    achievementProgress: { kind: 'achievementProgress', id, customerId, achievementId: id, ruleId: id, value: 2.5, recordedAt: '2024-11-25T14:25:28Z' },
+    challengeProgress: { kind: 'challengeProgress', id, customerId, challengeId: id, milestoneId: id, value: 0, recordedAt: '2024-11-25T14:25:28Z' },
+  };
+  // Each field of each kind: missing, null, of another type, and invalid in its own way; and an extra key.
+  const variants: unknown[] = Object.values(bases).flatMap((base) => [
+    base, { ...base, extra: 1 }, { ...base, kind: 'Member' },
+    ...Object.keys(base).filter((key) => key !== 'kind').flatMap((key) => [
+      Object.fromEntries(Object.entries(base).filter(([k]) => k !== key)),
+      { ...base, [key]: null }, { ...base, [key]: 42 }, { ...base, [key]: '' }, { ...base, [key]: '  ' }, { ...base, [key]: 'nope' },
+      { ...base, [key]: -1 }, { ...base, [key]: '2024-02-30T10:00:00Z' }, { ...base, [key]: '2024-11-25 14:25' }, { ...base, [key]: [] },
+    ]),
+  ]);
+  variants.push(
+    JSON.parse(`{"kind":"customEvent","__proto__":{"x":1},"id":"${id}","customerId":"${customerId}","type":"a","eventDate":"2024-11-25T14:25:28Z"}`),
+    { kind: 'toString' }, { kind: '__proto__' }, null, [], 'customEvent',
+  );
+
+  it('accepts only what the schema accepts, and returns what the schema returns', () => {
+    const generated = [...generateRecords({ members: 200, seed: 7 })].filter((record) => record.kind in bases);
+    let fast = 0;
+    for (const raw of [...variants, ...generated].map((value) => JSON.parse(JSON.stringify(value ?? null)))) {
+      const parsed = fastActivity(raw);
+      const reference = ingestRecord.safeParse(raw);
+      if (parsed) {
+        fast++;
+        expect(reference.success).toBe(true);
+        expect(parsed).toStrictEqual(reference.data);
+      }
+      // and is not a slow path for valid records of these kinds.
+      if (reference.success && reference.data.kind in bases) expect(parsed).toBeDefined();
+    }
+    expect(fast).toBeGreaterThan(generated.length);
+    expect(new Set(generated.map((record) => record.kind))).toEqual(new Set(Object.keys(bases)));
   });
 });
 

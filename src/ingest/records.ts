@@ -120,7 +120,7 @@ export const INGEST_KINDS = ingestRecord.options.map((option) => option.shape.ki
 
 /** Parses one record; returns a readable reason naming the field when it is invalid. */
 export function parseRecord(raw: unknown): { record: IngestRecord } | { error: string } {
-  const fast = fastTransaction(raw);
+  const fast = fastTransaction(raw) ?? fastActivity(raw);
   if (fast) return { record: fast };
   const result = ingestRecord.safeParse(raw);
   if (result.success) return { record: result.data };
@@ -287,4 +287,55 @@ export function fastTransaction(raw: unknown): RecordOf<'transaction'> | undefin
   record.grossValue = grossValue;
   record.items = items;
   return record as RecordOf<'transaction'>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path for the other bulk of a feed: events, completions and progress, flat records whose
+// fields are all required. The same contract as fastTransaction's, from a table of their fields.
+
+type FlatField = 'uuid' | 'instant' | 'code' | 'progress';
+const completion = (target: string, at: string): [string, FlatField][] => [[target, 'uuid'], [at, 'instant']];
+const ACTIVITY_FIELDS = new Map<unknown, [string, FlatField][]>(
+  Object.entries({
+    customEvent: [['type', 'code'], ['eventDate', 'instant']],
+    campaignCompletion: completion('campaignId', 'completedAt'),
+    achievementCompletion: completion('achievementId', 'completedAt'),
+    challengeCompletion: completion('challengeId', 'completedAt'),
+    achievementProgress: [['achievementId', 'uuid'], ['ruleId', 'uuid'], ['value', 'progress'], ['recordedAt', 'instant']],
+    challengeProgress: [['challengeId', 'uuid'], ['milestoneId', 'uuid'], ['value', 'progress'], ['recordedAt', 'instant']],
+  } satisfies Partial<Record<IngestKind, [string, FlatField][]>>).map(([kind, fields]): [string, [string, FlatField][]] => [
+    kind,
+    [['id', 'uuid'], ['customerId', 'uuid'], ...fields],
+  ]),
+);
+
+/** A field as zod would parse it, or undefined when it is not valid. */
+function flatField(value: unknown, type: FlatField): unknown {
+  switch (type) {
+    case 'uuid':
+      return isUuid(value) ? value.toLowerCase() : undefined;
+    case 'instant':
+      return typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined;
+    case 'code': {
+      const code = typeof value === 'string' ? value.trim() : '';
+      return code ? code : undefined;
+    }
+    case 'progress':
+      return isQuantity(value) ? value : undefined;
+  }
+}
+
+/** A valid event, completion or progress record as zod would parse it, or undefined (then zod decides). */
+export function fastActivity(raw: unknown): IngestRecord | undefined {
+  if (!UUID_PATTERN || !INSTANT_PATTERN || !isPlain(raw)) return undefined;
+  const fields = ACTIVITY_FIELDS.get(raw.kind);
+  if (!fields || keyCount(raw) !== fields.length + 1) return undefined;
+  const record: Record<string, unknown> = { kind: raw.kind };
+  for (const [name, type] of fields) {
+    if (!Object.hasOwn(raw, name)) return undefined;
+    const value = flatField(raw[name], type);
+    if (value === undefined) return undefined;
+    record[name] = value;
+  }
+  return record as IngestRecord;
 }

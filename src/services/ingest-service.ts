@@ -316,7 +316,7 @@ export class IngestService {
    * Imports NDJSON lines as they stream in: memory stays flat whatever the file size (batches
    * at most WRITTEN_AT_ONCE being written and the one being read). Reading and validating a batch
    * overlaps with writing the previous ones, so the database and Node work side by side; on
-   * PostgreSQL, consecutive batches of transactions are written on several connections at once
+   * PostgreSQL, consecutive batches of transactions and activity are written on several connections at once
    * (three: measured at a million transactions on 2 cores, 46.8-48.0k tx/s against 45.3-46.4k
    * with two, and 44.8-45.8k with four).
    */
@@ -330,14 +330,14 @@ export class IngestService {
     const copy = this.copy ? { storeId: store.id, rows: new TransactionCopyRows() } : undefined;
     let batch = emptyBatch();
     /**
-     * The batches being written (or waiting to be), oldest first, each with its transaction ids
-     * when it holds nothing but transactions. The next batch is read meanwhile.
+     * The batches being written (or waiting to be), oldest first, each with the ids of its records
+     * when it holds nothing but transactions and activity. The next batch is read meanwhile.
      */
-    const writing: { done: Promise<void>; transactionIds: Set<string> | undefined }[] = [];
+    const writing: { done: Promise<void>; ids: Set<string> | undefined }[] = [];
     const submit = async () => {
       const current = batch;
       batch = emptyBatch();
-      const transactionIds = this.copy ? transactionIdsOf(current) : undefined;
+      const ids = this.copy ? sideBySideIdsOf(current) : undefined;
       while (writing.length >= WRITTEN_AT_ONCE) await writing.shift()!.done;
       const earlier = Promise.all(writing.map(({ done }) => done)).then(() => undefined);
       // A side-by-side batch awaits it only if it falls back to upserting; an earlier batch's
@@ -346,12 +346,12 @@ export class IngestService {
       // On PostgreSQL a batch's transactions are first tried as new (COPY, then increments of
       // their members' aggregates, taken in one order); when one is stored already the batch's
       // transactions are upserted instead, alone (see lockAggregates) and after the batches before
-      // it. Batches of nothing but transactions, without an id in common, are written side by
-      // side on as many connections, each in one database transaction. Anything else waits for
-      // the batches before it (members are committed before the records that refer to them).
+      // it. Batches of nothing but transactions and activity (events, completions, progress),
+      // without an id in common, are written side by side on as many connections, each kind in
+      // one database transaction. Anything else waits for the batches before it (members are
+      // committed before the records that refer to them).
       const sideBySide =
-        transactionIds !== undefined && writing.length > 0 &&
-        writing.every((other) => other.transactionIds !== undefined && !sharesAny(transactionIds, other.transactionIds));
+        ids !== undefined && writing.length > 0 && writing.every((other) => other.ids !== undefined && !sharesAny(ids, other.ids));
       const write = async () => {
         if (!sideBySide) await earlier;
         await this.flush(store, current, summary, members, earlier);
@@ -360,7 +360,7 @@ export class IngestService {
       const done = write();
       // Awaited before a later batch or at the end; until then a failure must not count as unhandled.
       done.catch(() => undefined);
-      writing.push({ done, transactionIds });
+      writing.push({ done, ids });
     };
     for await (const text of lines) {
       const line = ++summary.lines;
@@ -898,13 +898,18 @@ const ADD_TO_AGGREGATES = (source: string, storeId: string, timezone: string) =>
        FROM ${source} GROUP BY 1, 2 ORDER BY 1, 2
        ON CONFLICT ("memberId", "day") DO UPDATE SET "amount" = d."amount" + EXCLUDED."amount")`;
 
-/** The transaction ids of a batch that holds nothing but transactions (bad lines aside), else undefined. */
-function transactionIdsOf(batch: Batch): Set<string> | undefined {
+/**
+ * The ids of a batch's records (an activity record's prefixed by its kind) when it holds nothing
+ * but transactions and activity (bad lines aside), else undefined: such batches depend on no
+ * batch beside them, only on the members written before.
+ */
+function sideBySideIdsOf(batch: Batch): Set<string> | undefined {
   if (!batch.records.length) return undefined;
   const ids = new Set<string>();
   for (const { record } of batch.records) {
-    if (record.kind !== 'transaction') return undefined;
-    ids.add(record.transactionId);
+    if (record.kind === 'transaction') ids.add(record.transactionId);
+    else if (record.kind in ACTIVITY_TABLES) ids.add(`${record.kind}:${(record as RecordOf<keyof typeof ACTIVITY_TABLES>).id}`);
+    else return undefined;
   }
   return ids;
 }
