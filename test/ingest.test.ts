@@ -10,7 +10,7 @@ import { snapshotsFromRecords } from '../src/engine/reference.ts';
 import type { PrismaClient, Store } from '../src/generated/prisma/client.ts';
 import { DEFAULT_NOW, generateLines, generateRecords, type WireRecord } from '../src/ingest/generator.ts';
 import { linesOf as splitLines } from '../src/ingest/lines.ts';
-import { INGEST_KINDS, fastActivity, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
+import { INGEST_KINDS, fastActivity, fastMember, fastTransaction, ingestRecord, itemsTextOf, parseRecord } from '../src/ingest/records.ts';
 import { criterion } from './engine/support.ts';
 import { describeEachDatabase, freshDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
@@ -752,6 +752,55 @@ describe('fast activity parser', () => {
     }
     expect(fast).toBeGreaterThan(generated.length);
     expect(new Set(generated.map((record) => record.kind))).toEqual(new Set(Object.keys(bases)));
+  });
+});
+
+describe('fast member parser', () => {
+  const base = {
+    kind: 'member', customerId: 'E52A5DAC-F150-4893-8939-1FFEB1BA0024', active: false, firstName: ' Ann ', lastName: 'Lee', email: 'Ann.Lee@Example.org',
+    phone: ' +48 123 ', gender: 'female', birthDate: '2000-02-29', createdAt: '2024-11-25T14:25:28.303+02:00', registeredAt: '2024-11-25T14:25:28Z',
+    address: { city: ' Warsaw', province: 'Mazowieckie', country: 'pl', postal: '00-001 ' }, loyaltyCardNumber: ' 7004 ',
+    levelId: '8B66F1C5-B298-4193-B9DF-97B031EE5DAF', tierIds: ['8B66F1C5-B298-4193-B9DF-97B031EE5DAF'], labels: [{ key: ' VIP', value: 'Yes ' }],
+    customFields: { store: 'Soho', visits: 3, newsletter: true }, password: 'secret',
+  };
+  const bad = [null, 42, '', '  ', 'nope', -1, true, [], {}, '2024-02-30', '2024-11-25 14:25', 'a@b', 'PLN'];
+  // Each field missing, and each of a row of wrong values; the address's and the lists' insides.
+  const variants: unknown[] = [
+    base, { ...base, extra: 1 }, { kind: 'member', customerId: base.customerId },
+    ...Object.keys(base).filter((key) => key !== 'kind').flatMap((key) => [
+      Object.fromEntries(Object.entries(base).filter(([k]) => k !== key)),
+      ...bad.map((value) => ({ ...base, [key]: value })),
+    ]),
+    ...['city', 'province', 'country', 'postal'].flatMap((key) => [
+      { ...base, address: Object.fromEntries(Object.entries(base.address).filter(([k]) => k !== key)) },
+      ...bad.map((value) => ({ ...base, address: { ...base.address, [key]: value } })),
+    ]),
+    { ...base, address: { ...base.address, street: 'x' } }, { ...base, address: { country: 'DE' } },
+    { ...base, tierIds: [] }, { ...base, tierIds: ['nope'] }, { ...base, tierIds: [null] },
+    { ...base, labels: [] }, { ...base, labels: [{ key: '', value: 'x' }] }, { ...base, labels: [{ key: 'a' }] }, { ...base, labels: [{ key: 'a', value: 'b', c: 1 }] },
+    { ...base, customFields: {} }, { ...base, customFields: { a: null } }, { ...base, customFields: { a: {} } }, { ...base, customFields: { a: [] } },
+    { ...base, customFields: { a: 1.5e21, b: -0, c: false } }, { ...base, email: ' ann@example.org' }, { ...base, email: 'ANN@EXAMPLE.ORG' },
+    { ...base, gender: 'not_disclosed' }, { ...base, gender: 'Male' }, { ...base, birthDate: '2001-02-29' }, { ...base, active: true },
+    JSON.parse(`{"kind":"member","customerId":"${base.customerId}","customFields":{"__proto__":"x"}}`),
+    JSON.parse(`{"kind":"member","__proto__":{"x":1},"customerId":"${base.customerId}"}`),
+    { ...base, kind: 'transaction' }, null, [], 'member',
+  ];
+
+  it('accepts only what the schema accepts, and returns what the schema returns', () => {
+    const generated = [...generateRecords({ members: 200, seed: 7 })].filter((record) => record.kind === 'member');
+    let fast = 0;
+    for (const raw of [...variants, ...generated].map((value) => JSON.parse(JSON.stringify(value ?? null)))) {
+      const parsed = fastMember(raw);
+      const reference = ingestRecord.safeParse(raw);
+      if (parsed) {
+        fast++;
+        expect(reference.success).toBe(true);
+        expect(parsed).toStrictEqual(reference.data);
+      }
+      // and is not a slow path for valid members (a top-level `__proto__` key aside: zod decides).
+      if (reference.success && reference.data.kind === 'member' && !JSON.stringify(raw).includes('__proto__')) expect(parsed).toBeDefined();
+    }
+    expect(fast).toBeGreaterThan(generated.length);
   });
 });
 

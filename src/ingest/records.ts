@@ -120,7 +120,7 @@ export const INGEST_KINDS = ingestRecord.options.map((option) => option.shape.ki
 
 /** Parses one record; returns a readable reason naming the field when it is invalid. */
 export function parseRecord(raw: unknown): { record: IngestRecord } | { error: string } {
-  const fast = fastTransaction(raw) ?? fastActivity(raw);
+  const fast = fastTransaction(raw) ?? fastActivity(raw) ?? fastMember(raw);
   if (fast) return { record: fast };
   const result = ingestRecord.safeParse(raw);
   if (result.success) return { record: result.data };
@@ -338,4 +338,103 @@ export function fastActivity(raw: unknown): IngestRecord | undefined {
     record[name] = value;
   }
   return record as IngestRecord;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path for members, the bulk of a first load. Same contract again: zod decides whenever
+// this answers undefined.
+
+const EMAIL_PATTERN = patternOf(z.email());
+const DATE_PATTERN = patternOf(calendarDate);
+const COUNTRY_PATTERN = /^[A-Za-z]{2}$/;
+const MEMBER_KEYS = new Set(Object.keys(memberRecord.shape));
+const ADDRESS_KEYS = new Set(['city', 'province', 'country', 'postal']);
+const GENDERS = new Set<unknown>(['male', 'female', 'not_disclosed']);
+
+/** A field's value parsed, or undefined when invalid. */
+type FieldParser = (value: unknown) => unknown;
+const trimmedText: FieldParser = (value) => (typeof value === 'string' ? value.trim() : undefined);
+const lowerUuid: FieldParser = (value) => (isUuid(value) ? value.toLowerCase() : undefined);
+
+/**
+ * Copies an optional field, parsed: absent stays absent, null stays null when `nullable`.
+ * Answers false when it is invalid (or present but undefined, which only zod knows what to do with).
+ */
+function optionalField(from: Record<string, unknown>, key: string, to: Record<string, unknown>, parse: FieldParser, nullable = true): boolean {
+  if (!Object.hasOwn(from, key)) return true;
+  const value = from[key];
+  if (value === null && nullable) return (to[key] = null), true;
+  const parsed = value === undefined ? undefined : parse(value);
+  if (parsed === undefined) return false;
+  to[key] = parsed;
+  return true;
+}
+
+const MEMBER_FIELDS: [string, FieldParser, boolean][] = [
+  ['firstName', trimmedText, true],
+  ['lastName', trimmedText, true],
+  ['email', (value) => (typeof value === 'string' && EMAIL_PATTERN!.test(value) ? value.toLowerCase() : undefined), true],
+  ['phone', trimmedText, true],
+  ['gender', (value) => (GENDERS.has(value) ? value : undefined), true],
+  ['birthDate', (value) => (typeof value === 'string' && DATE_PATTERN!.test(value) ? value : undefined), true],
+  ['createdAt', (value) => (typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined), false],
+  ['registeredAt', (value) => (typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined), false],
+  ['loyaltyCardNumber', (value) => (typeof value === 'string' && value.length > 0 ? value : undefined), true],
+  ['levelId', lowerUuid, true],
+  ['password', (value) => (typeof value === 'string' && value.length > 0 ? value : undefined), false],
+];
+
+const ADDRESS_FIELDS: [string, FieldParser][] = [
+  ['city', trimmedText],
+  ['province', trimmedText],
+  ['country', (value) => (typeof value === 'string' && COUNTRY_PATTERN.test(value) ? value.toUpperCase() : undefined)],
+  ['postal', trimmedText],
+];
+
+function fastAddress(value: unknown): Record<string, unknown> | undefined {
+  if (!isPlain(value) || !onlyKeys(value, ADDRESS_KEYS)) return undefined;
+  const address: Record<string, unknown> = {};
+  for (const [key, parse] of ADDRESS_FIELDS) if (!optionalField(value, key, address, parse)) return undefined;
+  return address;
+}
+
+function fastCustomFields(value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return {};
+  if (!isPlain(value)) return undefined;
+  const fields: Record<string, string> = {};
+  for (const key in value) {
+    const field = value[key];
+    if (typeof field !== 'string' && typeof field !== 'boolean' && !(typeof field === 'number' && Number.isFinite(field))) return undefined;
+    fields[key] = String(field);
+  }
+  return fields;
+}
+
+/** A valid member record as zod would parse it, or undefined (then zod decides). */
+export function fastMember(raw: unknown): RecordOf<'member'> | undefined {
+  if (!UUID_PATTERN || !INSTANT_PATTERN || !EMAIL_PATTERN || !DATE_PATTERN || !isPlain(raw) || raw.kind !== 'member' || !onlyKeys(raw, MEMBER_KEYS))
+    return undefined;
+  const customerId = lowerUuid(raw.customerId);
+  if (customerId === undefined) return undefined;
+  const member: Record<string, unknown> = { kind: 'member', customerId };
+  if (raw.active === undefined) member.active = true;
+  else if (typeof raw.active === 'boolean') member.active = raw.active;
+  else return undefined;
+  for (const [key, parse, nullable] of MEMBER_FIELDS) if (!optionalField(raw, key, member, parse, nullable)) return undefined;
+  if (!optionalField(raw, 'address', member, fastAddress, false)) return undefined;
+  const tierIds: unknown = raw.tierIds === undefined ? [] : raw.tierIds;
+  if (!Array.isArray(tierIds)) return undefined;
+  const tiers = new Array<string>(tierIds.length);
+  for (let i = 0; i < tierIds.length; i++) {
+    const id = lowerUuid(tierIds[i]);
+    if (id === undefined) return undefined;
+    tiers[i] = id as string;
+  }
+  member.tierIds = tiers;
+  const labels = fastLabels(raw.labels);
+  const customFields = fastCustomFields(raw.customFields);
+  if (!labels || !customFields) return undefined;
+  member.labels = labels;
+  member.customFields = customFields;
+  return member as RecordOf<'member'>;
 }
