@@ -412,7 +412,8 @@ export class IngestService {
       this.db,
       `SELECT c.relname AS table, c.reltuples::float8 AS rows, c.relpages::float8 AS "analyzedPages",
               (pg_relation_size(c.oid) / current_setting('block_size')::int)::float8 AS pages
-       FROM pg_class c WHERE c.oid IN (SELECT to_regclass(format('%I', name)) FROM unnest($1::text[]) AS name)`,
+       FROM pg_class c WHERE c.oid IN (SELECT to_regclass(format('%I', name)) FROM unnest($1::text[]) AS name)
+       ORDER BY c.relname`,
       [...written.keys()],
     );
     const stale = tables.filter(({ table, rows, pages, analyzedPages }) => {
@@ -421,6 +422,7 @@ export class IngestService {
       return changed >= ANALYZE_AFTER && changed >= STALE_FRACTION * rows;
     });
     if (!stale.length) return;
+    // In name order: imports ending at once take the tables' locks in one order, never in a cycle.
     await this.db.transaction(async (tx) => {
       for (const { table } of stale) await execute(tx, `ANALYZE "${table}"`);
     });
