@@ -43,6 +43,18 @@ async function snapshot(prisma: PrismaClient) {
   return result;
 }
 
+/** Where each row's current version lies and which transaction wrote it, per table: equal when no row was rewritten. */
+async function versions(prisma: PrismaClient) {
+  const result: Record<string, string> = {};
+  for (const table of MEMBER_TABLES) {
+    const [row] = await prisma.$queryRawUnsafe<{ digest: string | null }[]>(
+      `SELECT md5(string_agg(ctid::text || xmin::text, ',' ORDER BY ctid)) AS digest FROM "${table}"`,
+    );
+    result[table] = row.digest ?? '';
+  }
+  return result;
+}
+
 async function aggregates(prisma: PrismaClient, memberIds: string[]) {
   const stats = await prisma.$queryRawUnsafe<{ memberId: string; purchaseCount: number; sellAmount: string; returnAmount: string; lastPurchaseAt: string | null }[]>(
     `SELECT "memberId"::text, "purchaseCount", "sellAmount"::text, "returnAmount"::text,
@@ -130,10 +142,13 @@ describeEachDatabase('ingest', (kind) => {
     const before = await snapshot(prisma);
     expect(before.MemberDailyAmount.rows).toBeGreaterThan(0);
 
+    const rowVersions = await versions(prisma);
     const second = await t.app.services.ingest.importLines(store, linesOf(lines));
     expect(second.errors).toEqual([]);
     expect(second.byKind).toEqual(first.byKind);
     expect(await snapshot(prisma)).toEqual(before);
+    // Not even rewritten as they were: no row has a new version.
+    expect(await versions(prisma)).toEqual(rowVersions);
   });
 
   it('keeps aggregates equal to a plain recomputation when members are touched by many batches', async () => {
@@ -528,6 +543,69 @@ describeEachDatabase('ingest', (kind) => {
       itemLabels: ['["size","xl"]'],
       items: [{ sku: 'C', quantity: 1, grossValue: 0, labels: [{ key: 'size', value: 'XL' }] }],
     });
+  });
+
+  it('keeps a re-imported member’s password and dates when the line does not give them', async () => {
+    const store = await newStore();
+    const line = { kind: 'member', customerId: member(60), email: 'keeps@example.org', firstName: 'Kim' };
+    expect((await t.app.services.ingest.importRecords(store, [{ ...line, password: 'first-password' }])).errors).toEqual([]);
+    const stored = () => prisma.member.findUniqueOrThrow({ where: { id: member(60) }, select: { passwordHash: true, createdAt: true, registeredAt: true, firstName: true } });
+    const first = await stored();
+    expect(first.passwordHash).toBeTruthy();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await t.app.services.ingest.importRecords(store, [{ ...line, firstName: 'Kimberly' }])).errors).toEqual([]);
+    expect(await stored()).toEqual({ ...first, firstName: 'Kimberly' });
+    // Dates given are taken; a new password replaces the old one.
+    const at = '2020-01-02T03:04:05.000Z';
+    await t.app.services.ingest.importRecords(store, [{ ...line, createdAt: at, password: 'second-password' }]);
+    const third = await stored();
+    expect([third.createdAt.toISOString(), third.registeredAt.toISOString()]).toEqual([at, first.registeredAt.toISOString()]);
+    expect(third.passwordHash).not.toBe(first.passwordHash);
+  });
+
+  it('rewrites nothing of a member imported again unchanged, and only what changed otherwise', async () => {
+    const store = await newStore();
+    const records = [...generateRecords({ members: 30, seed: 21 })];
+    const lines = records.map((r) => JSON.stringify(r));
+    expect((await t.app.services.ingest.importLines(store, linesOf(lines))).errors).toEqual([]);
+    const members = records.flatMap((r) => (r.kind === 'member' ? [r] : []));
+    expect(members.length).toBeGreaterThan(5);
+    // A row rewritten gets a new xmin (the id of the transaction that wrote it).
+    const versions = async () => {
+      const rows = await prisma.$queryRawUnsafe<{ row: string }[]>(
+        `SELECT 'Member ' || id || ' ' || xmin AS row FROM "Member" WHERE "storeId" = $1::uuid
+         UNION ALL SELECT 'MemberTier ' || "memberId" || ' ' || "tierId" || ' ' || l.xmin FROM "MemberTier" l JOIN "Member" m ON m.id = l."memberId" WHERE m."storeId" = $1::uuid
+         UNION ALL SELECT 'MemberLabel ' || "memberId" || ' ' || key || ' ' || value || ' ' || l.xmin FROM "MemberLabel" l JOIN "Member" m ON m.id = l."memberId" WHERE m."storeId" = $1::uuid
+         UNION ALL SELECT 'MemberCustomField ' || "memberId" || ' ' || key || ' ' || l.xmin FROM "MemberCustomField" l JOIN "Member" m ON m.id = l."memberId" WHERE m."storeId" = $1::uuid`,
+        store.id,
+      );
+      return rows.map((r) => r.row).sort();
+    };
+    const before = await versions();
+    const again = await t.app.services.ingest.importLines(store, linesOf(members.map((r) => JSON.stringify(r))));
+    expect(again.errors).toEqual([]);
+    expect(again.imported).toBe(members.length);
+    expect(await versions()).toEqual(before);
+
+    // One member changes a tier only, another a label only: just those rows are written.
+    const tiered = members.find((m) => m.tierIds?.length)!;
+    const labelled = members.find((m) => m !== tiered)!;
+    const otherTier = records.find((r) => r.kind === 'tier' && !tiered.tierIds!.includes(r.id)) as { id: string };
+    const changed = [
+      { ...tiered, tierIds: [tiered.tierIds![0], otherTier.id] },
+      { ...labelled, labels: [...(labelled.labels ?? []), { key: 'Extra', value: 'Yes' }] },
+    ];
+    expect((await t.app.services.ingest.importRecords(store, changed)).errors).toEqual([]);
+    const after = await versions();
+    const gone = before.filter((row) => !after.includes(row));
+    const added = after.filter((row) => !before.includes(row));
+    const rowsOf = (id: string, rows: string[]) => rows.filter((row) => row.split(' ')[1] === id);
+    expect(gone.every((row) => row.split(' ')[1] === tiered.customerId || row.split(' ')[1] === labelled.customerId)).toBe(true);
+    expect(added.every((row) => row.split(' ')[1] === tiered.customerId || row.split(' ')[1] === labelled.customerId)).toBe(true);
+    expect(rowsOf(tiered.customerId, added).filter((row) => row.startsWith('MemberTier ')).map((row) => row.split(' ')[2])).toEqual([otherTier.id]);
+    expect(rowsOf(tiered.customerId, added).some((row) => row.startsWith('Member '))).toBe(false);
+    expect(rowsOf(labelled.customerId, added).filter((row) => row.startsWith('MemberLabel ')).map((row) => row.split(' ').slice(2, 4).join(' '))).toEqual(['extra yes']);
+    expect(await prisma.memberTier.count({ where: { memberId: tiered.customerId } })).toBe(2);
   });
 });
 

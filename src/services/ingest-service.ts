@@ -132,34 +132,90 @@ const TRANSACTION = { maxWait: 60_000, timeout: 600_000 };
 type Column = { name: string; type: string };
 
 /**
- * Bulk upsert through `unnest` of one array parameter per column: one statement per batch
- * and table. Rows whose id exists in another store are not touched (and not returned).
- * Table and column names come from this file, never from input.
+ * Bulk upsert through `unnest` of one array parameter per column, keyed by id: one statement per
+ * batch and table. A row stored already is rewritten only when something changed; a row whose
+ * id exists in another store is not touched. Answers the ids that are this store's now (written
+ * or unchanged), not those of another store's. Table and column names come from this file, never
+ * from input.
  */
-async function upsertRows(
-  tx: Exec,
-  table: string,
-  columns: Column[],
-  rows: unknown[][],
-  options: { key?: string[]; storeGuard?: boolean; returning?: string } = {},
-): Promise<string[]> {
+async function upsertRows(tx: Exec, table: string, columns: Column[], rows: unknown[][]): Promise<string[]> {
   if (!rows.length) return [];
-  const key = options.key ?? ['id'];
   const names = columns.map((c) => `"${c.name}"`).join(', ');
+  const others = columns.filter((c) => c.name !== 'id' && c.name !== 'storeId').map((c) => `"${c.name}"`);
   const unnest = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
-  const updates = columns
-    .filter((c) => !key.includes(c.name))
-    .map((c) => `"${c.name}" = EXCLUDED."${c.name}"`)
-    .join(', ');
-  const conflict = updates
-    ? `DO UPDATE SET ${updates}${options.storeGuard === false ? '' : ` WHERE "${table}"."storeId" = EXCLUDED."storeId"`}`
-    : 'DO NOTHING';
-  const returning = options.returning ?? key[0];
-  const sql = `INSERT INTO "${table}" (${names}) SELECT * FROM unnest(${unnest})
-    ON CONFLICT (${key.map((k) => `"${k}"`).join(', ')}) ${conflict} RETURNING "${returning}"::text AS id`;
+  const sql = `
+    WITH input AS MATERIALIZED (SELECT * FROM unnest(${unnest}) AS i(${names})),
+    written AS (
+      INSERT INTO "${table}" AS t (${names}) SELECT * FROM input
+      ON CONFLICT (id) DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+      WHERE t."storeId" = EXCLUDED."storeId"
+        AND (${others.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${others.map((c) => `EXCLUDED.${c}`).join(', ')})
+      RETURNING t.id)
+    SELECT i.id::text AS id FROM input i
+    WHERE i.id IN (SELECT id FROM written) OR EXISTS (SELECT 1 FROM "${table}" t WHERE t.id = i.id AND t."storeId" = i."storeId")`;
   const params = columns.map((_, i) => rows.map((row) => row[i]));
   const result = await tx.query<{ id: string }>(sql, params);
   return result.map((row) => row.id);
+}
+
+/**
+ * Members by `unnest` of one array parameter per column. A member already stored is rewritten
+ * only when something changed, and keeps what the line does not give: its password, creation
+ * and registration dates (a new member is created and registered now unless the line says when).
+ * A member of another store is not touched. Answers every input id, with whether it is foreign.
+ */
+const MEMBER_COLUMNS = [
+  'active', 'firstName', 'lastName', 'email', 'phone', 'gender', 'birthDate', 'createdAt', 'registeredAt',
+  'city', 'province', 'country', 'postal', 'loyaltyCardNumber', 'levelId', 'labels', 'customFields', 'passwordHash',
+].map((name) => `"${name}"`);
+const UPSERT_MEMBERS = `
+  WITH input AS MATERIALIZED (
+    SELECT * FROM unnest($3::uuid[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
+                         $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                         $18::uuid[], $19::jsonb[], $20::jsonb[], $21::text[])
+      AS i(id, ${MEMBER_COLUMNS.join(', ')})),
+  -- Reads of "Member" in this statement see it as it was before the statement.
+  written AS (
+    INSERT INTO "Member" AS m (id, "storeId", ${MEMBER_COLUMNS.join(', ')})
+    SELECT i.id, $1::uuid, i.active, i."firstName", i."lastName", i.email, i.phone, i.gender, i."birthDate",
+           COALESCE(i."createdAt", e."createdAt", $2::timestamptz),
+           COALESCE(i."registeredAt", e."registeredAt", i."createdAt", $2::timestamptz),
+           i.city, i.province, i.country, i.postal, i."loyaltyCardNumber", i."levelId", i.labels, i."customFields",
+           COALESCE(i."passwordHash", e."passwordHash")
+    FROM input i LEFT JOIN "Member" e ON e.id = i.id AND e."storeId" = $1::uuid
+    ON CONFLICT (id) DO UPDATE SET ${MEMBER_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+    WHERE m."storeId" = EXCLUDED."storeId"
+      AND (${MEMBER_COLUMNS.map((c) => `m.${c}`).join(', ')}) IS DISTINCT FROM (${MEMBER_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
+    RETURNING m.id)
+  -- Neither written nor this store's already: another store's (perhaps inserted meanwhile).
+  -- (IN: a hashed subplan, whatever the planner guesses of the CTE's size.)
+  SELECT i.id::text AS id,
+         NOT (i.id IN (SELECT id FROM written) OR EXISTS (SELECT 1 FROM "Member" e WHERE e.id = i.id AND e."storeId" = $1::uuid)) AS foreign
+  FROM input i`;
+
+/**
+ * Makes the rows of `table` that belong to `memberIds` exactly `rows` (columns `columns`, unique
+ * on `key`): deletes the others, inserts the new ones, updates those whose other columns changed,
+ * and leaves the rest alone. Rows deleted and rows written never share a key.
+ */
+async function syncRows(tx: Exec, table: string, columns: Column[], key: string[], memberIds: string[], rows: unknown[][]) {
+  const names = columns.map((c) => `"${c.name}"`).join(', ');
+  const others = columns.filter((c) => !key.includes(c.name)).map((c) => `"${c.name}"`);
+  const conflict = others.length
+    ? `DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+       WHERE (${others.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${others.map((c) => `EXCLUDED.${c}`).join(', ')})`
+    : 'DO NOTHING';
+  await execute(
+    tx,
+    `WITH wanted AS (SELECT * FROM unnest(${columns.map((c, i) => `$${i + 2}::${c.type}[]`).join(', ')}) AS w(${names})),
+     removed AS (
+       DELETE FROM "${table}" t WHERE t."memberId" = ANY($1::uuid[])
+         AND NOT EXISTS (SELECT 1 FROM wanted w WHERE ${key.map((k) => `w."${k}" = t."${k}"`).join(' AND ')}))
+     INSERT INTO "${table}" AS t (${names}) SELECT * FROM wanted
+     ON CONFLICT (${key.map((k) => `"${k}"`).join(', ')}) ${conflict}`,
+    memberIds,
+    ...columns.map((_, i) => rows.map((row) => row[i])),
+  );
 }
 
 /**
@@ -559,8 +615,10 @@ export class IngestService {
           for (const list of lists) {
             await execute(
               tx,
-              `UPDATE "${table}" t SET "${list}" = ARRAY(SELECT jsonb_array_elements_text(v.list::jsonb))::uuid[]
-               FROM unnest($1::uuid[], $2::text[]) AS v(id, list) WHERE t.id = v.id AND t."storeId" = $3::uuid`,
+              `UPDATE "${table}" t SET "${list}" = v.ids
+               FROM (SELECT v.id, ARRAY(SELECT jsonb_array_elements_text(v.list::jsonb))::uuid[] AS ids
+                     FROM unnest($1::uuid[], $2::text[]) AS v(id, list)) AS v
+               WHERE t.id = v.id AND t."storeId" = $3::uuid AND t."${list}" IS DISTINCT FROM v.ids`,
               latest.map((item) => rec(item).id),
               latest.map((item) => arrayJson(rec(item)[list])),
               store.id,
@@ -604,29 +662,40 @@ export class IngestService {
       return false;
     });
     const passwords = await Promise.all(accepted.map(({ record }) => (record.password ? hashPassword(record.password) : null)));
-    const now = new Date();
-    const columns: Column[] = [
-      ['id', 'uuid'], ['storeId', 'uuid'], ['active', 'boolean'], ['firstName', 'text'], ['lastName', 'text'],
-      ['email', 'text'], ['phone', 'text'], ['gender', 'text'], ['birthDate', 'date'], ['createdAt', 'timestamptz'],
-      ['registeredAt', 'timestamptz'], ['city', 'text'], ['province', 'text'], ['country', 'text'], ['postal', 'text'],
-      ['loyaltyCardNumber', 'text'], ['levelId', 'uuid'], ['labels', 'jsonb'], ['customFields', 'jsonb'], ['passwordHash', 'text'],
-    ].map(([name, type]) => ({ name, type }));
-    const rows = accepted.map(({ record: m }, index) => {
-      const createdAt = m.createdAt ?? now;
-      return [
-        m.customerId, store.id, m.active, m.firstName ?? null, m.lastName ?? null, m.email ?? null, m.phone ?? null,
-        m.gender ?? null, m.birthDate ?? null, iso(createdAt), iso(m.registeredAt ?? createdAt), m.address?.city ?? null,
-        m.address?.province ?? null, m.address?.country ?? null, m.address?.postal ?? null, m.loyaltyCardNumber ?? null,
-        m.levelId ?? null, JSON.stringify(m.labels), JSON.stringify(m.customFields), passwords[index],
-      ];
+    const [ids, active, firstNames, lastNames, emails, phones, genders, birthDates, createdAts, registeredAts, cities, provinces, countries, postals, cards, levels, labels, customFields] =
+      columns(18, accepted.length);
+    accepted.forEach(({ record: m }, i) => {
+      ids[i] = m.customerId;
+      active[i] = m.active;
+      firstNames[i] = m.firstName ?? null;
+      lastNames[i] = m.lastName ?? null;
+      emails[i] = m.email ?? null;
+      phones[i] = m.phone ?? null;
+      genders[i] = m.gender ?? null;
+      birthDates[i] = m.birthDate ?? null;
+      createdAts[i] = iso(m.createdAt);
+      registeredAts[i] = iso(m.registeredAt);
+      cities[i] = m.address?.city ?? null;
+      provinces[i] = m.address?.province ?? null;
+      countries[i] = m.address?.country ?? null;
+      postals[i] = m.address?.postal ?? null;
+      cards[i] = m.loyaltyCardNumber ?? null;
+      levels[i] = m.levelId ?? null;
+      labels[i] = JSON.stringify(m.labels);
+      customFields[i] = JSON.stringify(m.customFields);
     });
-    const written = await this.db.transaction(async (tx) => {
-      const ids = await upsertRows(tx, 'Member', columns, rows);
-      // A re-imported member without a password keeps the one it has.
-      const upserted = new Set(ids);
-      await this.replaceChildren(tx, ids, accepted.filter(({ record }) => upserted.has(record.customerId)).map(({ record }) => record));
-      return ids;
+    const rows = await this.db.transaction(async (tx) => {
+      const rows = await query<{ id: string; foreign: boolean }[]>(
+        tx,
+        UPSERT_MEMBERS,
+        store.id, iso(new Date()), ids, active, firstNames, lastNames, emails, phones, genders, birthDates, createdAts, registeredAts,
+        cities, provinces, countries, postals, cards, levels, labels, customFields, passwords,
+      );
+      const foreign = new Set(rows.filter((row) => row.foreign).map((row) => row.id));
+      await this.syncChildren(tx, accepted.map(({ record }) => record).filter((record) => !foreign.has(record.customerId)));
+      return rows;
     });
+    const written = rows.filter((row) => !row.foreign).map((row) => row.id);
     for (const id of written) {
       summary.touchedMemberIds.add(id);
       members.add(id);
@@ -636,24 +705,24 @@ export class IngestService {
     return rejected;
   }
 
-  /** Tiers, labels and custom fields of upserted members are replaced by the imported ones. */
-  private async replaceChildren(tx: Exec, ids: string[], members: RecordOf<'member'>[]) {
-    if (!ids.length) return;
-    for (const table of ['MemberTier', 'MemberLabel', 'MemberCustomField'])
-      await execute(tx, `DELETE FROM "${table}" WHERE "memberId" = ANY($1::uuid[])`, ids);
+  /**
+   * Makes the tiers, labels and custom fields of these members the imported ones: rows no longer
+   * there are deleted, new ones inserted, the others left as they are (a member imported again
+   * unchanged rewrites nothing).
+   */
+  private async syncChildren(tx: Exec, members: RecordOf<'member'>[]) {
+    if (!members.length) return;
+    const ids = members.map((m) => m.customerId);
     const tiers = members.flatMap((m) => [...new Set(m.tierIds)].map((tierId) => [m.customerId, tierId]));
     const labels = uniqueRows(members.flatMap((m) => m.labels.map((l) => [m.customerId, norm(l.key), norm(l.value)])));
     const fields = uniqueRows(
       members.flatMap((m) => Object.entries(m.customFields).map(([key, value]) => [m.customerId, norm(key), norm(value)])),
       2,
     );
-    await upsertRows(tx, 'MemberTier', [{ name: 'memberId', type: 'uuid' }, { name: 'tierId', type: 'uuid' }], tiers, {
-      key: ['memberId', 'tierId'],
-      storeGuard: false,
-    });
     const kv: Column[] = [{ name: 'memberId', type: 'uuid' }, { name: 'key', type: 'text' }, { name: 'value', type: 'text' }];
-    await upsertRows(tx, 'MemberLabel', kv, labels, { key: ['memberId', 'key', 'value'], storeGuard: false });
-    await upsertRows(tx, 'MemberCustomField', kv, fields, { key: ['memberId', 'key'], storeGuard: false });
+    await syncRows(tx, 'MemberTier', [{ name: 'memberId', type: 'uuid' }, { name: 'tierId', type: 'uuid' }], ['memberId', 'tierId'], ids, tiers);
+    await syncRows(tx, 'MemberLabel', kv, ['memberId', 'key', 'value'], ids, labels);
+    await syncRows(tx, 'MemberCustomField', kv, ['memberId', 'key'], ids, fields);
   }
 
   /**
