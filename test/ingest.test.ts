@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DateTime } from 'luxon';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.ts';
 import { evaluationEnv } from '../src/criteria/definitions.ts';
@@ -16,6 +17,7 @@ import { describeEachDatabase, freshDatabase } from './support/databases.ts';
 import { TestApp } from './support/test-app.ts';
 import { BINARY_COPY_HEADER, BINARY_COPY_TRAILER, copyStreamOf, itemFacts } from '../src/ingest/transaction-copy.ts';
 import { IngestService } from '../src/services/ingest-service.ts';
+import { postgresUrlOf } from '../src/db/database.ts';
 
 /** Member ids are global (one table for every store): each test takes its own. */
 const member = (n: number) => `0a000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -43,12 +45,15 @@ async function snapshot(prisma: PrismaClient) {
   return result;
 }
 
-/** Where each row's current version lies and which transaction wrote it, per table: equal when no row was rewritten. */
+/**
+ * Where each row's current version lies, which transaction wrote it and which last locked it
+ * (xmax), per table: equal when no row was rewritten or locked.
+ */
 async function versions(prisma: PrismaClient) {
   const result: Record<string, string> = {};
   for (const table of MEMBER_TABLES) {
     const [row] = await prisma.$queryRawUnsafe<{ digest: string | null }[]>(
-      `SELECT md5(string_agg(ctid::text || xmin::text, ',' ORDER BY ctid)) AS digest FROM "${table}"`,
+      `SELECT md5(string_agg(ctid::text || xmin::text || ' ' || xmax::text, ',' ORDER BY ctid)) AS digest FROM "${table}"`,
     );
     result[table] = row.digest ?? '';
   }
@@ -147,7 +152,7 @@ describeEachDatabase('ingest', (kind) => {
     expect(second.errors).toEqual([]);
     expect(second.byKind).toEqual(first.byKind);
     expect(await snapshot(prisma)).toEqual(before);
-    // Not even rewritten as they were: no row has a new version.
+    // Not even rewritten as they were, nor locked: no row has a new version or a new locker.
     expect(await versions(prisma)).toEqual(rowVersions);
   });
 
@@ -543,6 +548,33 @@ describeEachDatabase('ingest', (kind) => {
       itemLabels: ['["size","xl"]'],
       items: [{ sku: 'C', quantity: 1, grossValue: 0, labels: [{ key: 'size', value: 'XL' }] }],
     });
+  });
+
+  it.skipIf(kind !== 'postgresql')('tries the batches of a file imported again as new only until one holds stored transactions', async () => {
+    const store = await newStore();
+    // A client that counts the COPYs into Transaction: each is a batch tried as new.
+    let copies = 0;
+    class CountingClient extends pg.Client {
+      query(...args: any[]): any {
+        const text: unknown = typeof args[0] === 'string' ? args[0] : args[0]?.text;
+        if (typeof text === 'string' && text.startsWith('COPY "Transaction"')) copies++;
+        return (super.query as any)(...args);
+      }
+    }
+    const ingest = new IngestService(prisma, { batchSize: 150, postgres: { connectionString: postgresUrlOf(prisma), Client: CountingClient } });
+    const sell = (n: number) =>
+      JSON.stringify({ kind: 'transaction', transactionId: tx(300_000 + n), customerId: member(70), documentType: 'sell', purchasedAt: '2026-03-01T10:00:00Z', grossValue: 1 });
+    const stored = Array.from({ length: 1800 }, (_, i) => sell(i)); // 12 batches
+    expect((await ingest.importLines(store, linesOf([JSON.stringify({ kind: 'member', customerId: member(70) }), ...stored]))).errors).toEqual([]);
+    expect(copies).toBeGreaterThanOrEqual(12);
+    copies = 0;
+    // Again, then 450 new ones (3 batches): at most the batches in flight when the first failed
+    // are tried as new, then each is looked up until one holds none stored.
+    const again = await ingest.importLines(store, linesOf([...stored, ...Array.from({ length: 450 }, (_, i) => sell(1800 + i))]));
+    expect(again.errors).toEqual([]);
+    expect(copies).toBeLessThanOrEqual(6);
+    expect(await prisma.transaction.count({ where: { storeId: store.id } })).toBe(2250);
+    expect(await prisma.memberStats.findUnique({ where: { memberId: member(70) }, select: { purchaseCount: true } })).toEqual({ purchaseCount: 2250 });
   });
 
   it('keeps a re-imported member’s password and dates when the line does not give them', async () => {

@@ -80,6 +80,13 @@ interface Batch {
 
 const emptyBatch = (): Batch => ({ records: [], errors: [] });
 
+/** What an import has learnt so far, that its later batches act on. */
+interface ImportContext {
+  members: KnownMembers;
+  /** The last batch of transactions held some stored already (a file imported again): the next look theirs up first. */
+  reimporting: boolean;
+}
+
 /** How many member ids an import remembers as stored (about 100 bytes each). */
 const KNOWN_MEMBERS_HELD = 200_000;
 
@@ -133,10 +140,10 @@ type Column = { name: string; type: string };
 
 /**
  * Bulk upsert through `unnest` of one array parameter per column, keyed by id: one statement per
- * batch and table. A row stored already is rewritten only when something changed; a row whose
- * id exists in another store is not touched. Answers the ids that are this store's now (written
- * or unchanged), not those of another store's. Table and column names come from this file, never
- * from input.
+ * batch and table. A row stored already is rewritten only when something changed (an unchanged
+ * row is not even locked, as ON CONFLICT DO UPDATE would); a row whose id exists in another store
+ * is not touched. Answers the ids that are this store's now (written or unchanged), not those of
+ * another store's. Table and column names come from this file, never from input.
  */
 async function upsertRows(tx: Exec, table: string, columns: Column[], rows: unknown[][]): Promise<string[]> {
   if (!rows.length) return [];
@@ -145,14 +152,15 @@ async function upsertRows(tx: Exec, table: string, columns: Column[], rows: unkn
   const unnest = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
   const sql = `
     WITH input AS MATERIALIZED (SELECT * FROM unnest(${unnest}) AS i(${names})),
+    ours AS MATERIALIZED (
+      SELECT i.id, (${others.map((c) => `t.${c}`).join(', ')}) IS NOT DISTINCT FROM (${others.map((c) => `i.${c}`).join(', ')}) AS same
+      FROM input i JOIN "${table}" t ON t.id = i.id AND t."storeId" = i."storeId"),
     written AS (
-      INSERT INTO "${table}" AS t (${names}) SELECT * FROM input
-      ON CONFLICT (id) DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
-      WHERE t."storeId" = EXCLUDED."storeId"
-        AND (${others.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${others.map((c) => `EXCLUDED.${c}`).join(', ')})
+      INSERT INTO "${table}" AS t (${names}) SELECT * FROM input i WHERE i.id NOT IN (SELECT id FROM ours WHERE same)
+      ON CONFLICT (id) DO UPDATE SET ${others.map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE t."storeId" = EXCLUDED."storeId"
       RETURNING t.id)
-    SELECT i.id::text AS id FROM input i
-    WHERE i.id IN (SELECT id FROM written) OR EXISTS (SELECT 1 FROM "${table}" t WHERE t.id = i.id AND t."storeId" = i."storeId")`;
+    -- (IN: hashed subplans, whatever the planner guesses of the CTEs' sizes.)
+    SELECT i.id::text AS id FROM input i WHERE i.id IN (SELECT id FROM ours) OR i.id IN (SELECT id FROM written)`;
   const params = columns.map((_, i) => rows.map((row) => row[i]));
   const result = await tx.query<{ id: string }>(sql, params);
   return result.map((row) => row.id);
@@ -160,43 +168,48 @@ async function upsertRows(tx: Exec, table: string, columns: Column[], rows: unkn
 
 /**
  * Members by `unnest` of one array parameter per column. A member already stored is rewritten
- * only when something changed, and keeps what the line does not give: its password, creation
- * and registration dates (a new member is created and registered now unless the line says when).
- * A member of another store is not touched. Answers every input id, with whether it is foreign.
+ * only when something changed (and not locked otherwise), and keeps what the line does not give:
+ * its password, creation and registration dates (a new member is created and registered now
+ * unless the line says when). A member of another store is not touched. Answers every input id,
+ * with whether it is another store's.
  */
-const MEMBER_COLUMNS = [
+const MEMBER_FIELDS = [
   'active', 'firstName', 'lastName', 'email', 'phone', 'gender', 'birthDate', 'createdAt', 'registeredAt',
   'city', 'province', 'country', 'postal', 'loyaltyCardNumber', 'levelId', 'labels', 'customFields', 'passwordHash',
-].map((name) => `"${name}"`);
+];
+const quoted = (names: string[], prefix = '') => names.map((name) => `${prefix}"${name}"`).join(', ');
 const UPSERT_MEMBERS = `
   WITH input AS MATERIALIZED (
     SELECT * FROM unnest($3::uuid[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
                          $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
                          $18::uuid[], $19::jsonb[], $20::jsonb[], $21::text[])
-      AS i(id, ${MEMBER_COLUMNS.join(', ')})),
-  -- Reads of "Member" in this statement see it as it was before the statement.
-  written AS (
-    INSERT INTO "Member" AS m (id, "storeId", ${MEMBER_COLUMNS.join(', ')})
-    SELECT i.id, $1::uuid, i.active, i."firstName", i."lastName", i.email, i.phone, i.gender, i."birthDate",
-           COALESCE(i."createdAt", e."createdAt", $2::timestamptz),
-           COALESCE(i."registeredAt", e."registeredAt", i."createdAt", $2::timestamptz),
+      AS i(id, ${quoted(MEMBER_FIELDS)})),
+  -- Each member as it will be, beside its stored row when this store has it.
+  resolved AS MATERIALIZED (
+    SELECT i.id, e.id IS NOT NULL AS ours,
+           i.active, i."firstName", i."lastName", i.email, i.phone, i.gender, i."birthDate",
+           COALESCE(i."createdAt", e."createdAt", $2::timestamptz) AS "createdAt",
+           COALESCE(i."registeredAt", e."registeredAt", i."createdAt", $2::timestamptz) AS "registeredAt",
            i.city, i.province, i.country, i.postal, i."loyaltyCardNumber", i."levelId", i.labels, i."customFields",
-           COALESCE(i."passwordHash", e."passwordHash")
-    FROM input i LEFT JOIN "Member" e ON e.id = i.id AND e."storeId" = $1::uuid
-    ON CONFLICT (id) DO UPDATE SET ${MEMBER_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+           COALESCE(i."passwordHash", e."passwordHash") AS "passwordHash",
+           ${MEMBER_FIELDS.map((name) => `e."${name}" AS "stored ${name}"`).join(', ')}
+    FROM input i LEFT JOIN "Member" e ON e.id = i.id AND e."storeId" = $1::uuid),
+  written AS (
+    INSERT INTO "Member" AS m (id, "storeId", ${quoted(MEMBER_FIELDS)})
+    SELECT id, $1::uuid, ${quoted(MEMBER_FIELDS)} FROM resolved
+    WHERE NOT (ours AND (${quoted(MEMBER_FIELDS.map((name) => `stored ${name}`))}) IS NOT DISTINCT FROM (${quoted(MEMBER_FIELDS)}))
+    ON CONFLICT (id) DO UPDATE SET ${MEMBER_FIELDS.map((name) => `"${name}" = EXCLUDED."${name}"`).join(', ')}
     WHERE m."storeId" = EXCLUDED."storeId"
-      AND (${MEMBER_COLUMNS.map((c) => `m.${c}`).join(', ')}) IS DISTINCT FROM (${MEMBER_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})
     RETURNING m.id)
-  -- Neither written nor this store's already: another store's (perhaps inserted meanwhile).
+  -- Neither this store's already nor written: another store's (perhaps inserted meanwhile).
   -- (IN: a hashed subplan, whatever the planner guesses of the CTE's size.)
-  SELECT i.id::text AS id,
-         NOT (i.id IN (SELECT id FROM written) OR EXISTS (SELECT 1 FROM "Member" e WHERE e.id = i.id AND e."storeId" = $1::uuid)) AS foreign
-  FROM input i`;
+  SELECT id::text AS id, NOT (ours OR id IN (SELECT id FROM written)) AS foreign FROM resolved`;
 
 /**
  * Makes the rows of `table` that belong to `memberIds` exactly `rows` (columns `columns`, unique
- * on `key`): deletes the others, inserts the new ones, updates those whose other columns changed,
- * and leaves the rest alone. Rows deleted and rows written never share a key.
+ * on `key`, none null): deletes the others, inserts the new ones, updates those whose other
+ * columns changed, and leaves the rest alone, not even locked. Rows deleted and rows written never
+ * share a key.
  */
 async function syncRows(tx: Exec, table: string, columns: Column[], key: string[], memberIds: string[], rows: unknown[][]) {
   const names = columns.map((c) => `"${c.name}"`).join(', ');
@@ -211,7 +224,9 @@ async function syncRows(tx: Exec, table: string, columns: Column[], key: string[
      removed AS (
        DELETE FROM "${table}" t WHERE t."memberId" = ANY($1::uuid[])
          AND NOT EXISTS (SELECT 1 FROM wanted w WHERE ${key.map((k) => `w."${k}" = t."${k}"`).join(' AND ')}))
-     INSERT INTO "${table}" AS t (${names}) SELECT * FROM wanted
+     INSERT INTO "${table}" AS t (${names})
+     SELECT * FROM wanted w
+     WHERE NOT EXISTS (SELECT 1 FROM "${table}" t WHERE ${columns.map((c) => `t."${c.name}" = w."${c.name}"`).join(' AND ')})
      ON CONFLICT (${key.map((k) => `"${k}"`).join(', ')}) ${conflict}`,
     memberIds,
     ...columns.map((_, i) => rows.map((row) => row[i])),
@@ -382,7 +397,7 @@ export class IngestService {
     onProgress?: (summary: ImportSummary) => void,
   ): Promise<ImportSummary> {
     const summary = emptySummary();
-    const members = new KnownMembers();
+    const context: ImportContext = { members: new KnownMembers(), reimporting: false };
     const copy = this.copy ? { storeId: store.id, rows: new TransactionCopyRows() } : undefined;
     let batch = emptyBatch();
     /**
@@ -410,7 +425,7 @@ export class IngestService {
         ids !== undefined && writing.length > 0 && writing.every((other) => other.ids !== undefined && !sharesAny(ids, other.ids));
       const write = async () => {
         if (!sideBySide) await earlier;
-        await this.flush(store, current, summary, members, earlier);
+        await this.flush(store, current, summary, context, earlier);
         onProgress?.(summary);
       };
       const done = write();
@@ -497,7 +512,8 @@ export class IngestService {
   /**
    * `after`: the batches before this one, which must have ended before this one upserts transactions.
    */
-  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, members: KnownMembers, after?: Promise<void>) {
+  private async flush(store: Store, { records: batch, errors }: Batch, summary: ImportSummary, context: ImportContext, after?: Promise<void>) {
+    const { members } = context;
     for (const error of errors) this.fail(summary, error.line, error.reason);
     if (!batch.length) return;
     const byKind = new Map<IngestKind, Numbered[]>();
@@ -518,7 +534,7 @@ export class IngestService {
         this.fail(summary, item.line, `customerId: unknown member ${item.record.customerId}`);
         return false;
       });
-    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, after));
+    await this.guarded(withMember(of('transaction')), summary, (items) => this.writeTransactions(store, items, summary, context, after));
     for (const kind of Object.keys(ACTIVITY_TABLES) as (keyof typeof ACTIVITY_TABLES)[])
       await this.guarded(withMember(of(kind)), summary, (items) => this.writeActivity(store, kind, items, summary));
   }
@@ -732,7 +748,13 @@ export class IngestService {
    * ids owned by another store, and transactions whose member, type, date, channel or value
    * changed (their members, before and after, are recomputed from their transactions).
    */
-  private async writeTransactions(store: Store, items: Numbered<EncodedTransaction>[], summary: ImportSummary, after?: Promise<void>) {
+  private async writeTransactions(
+    store: Store,
+    items: Numbered<EncodedTransaction>[],
+    summary: ImportSummary,
+    context: ImportContext,
+    after?: Promise<void>,
+  ) {
     const latest = lastById(items, (record) => record.transactionId);
     const n = latest.length;
     let input: string;
@@ -749,13 +771,17 @@ export class IngestService {
       }
       stage = copyStreamOf(rows);
       // A few transactions (a GraphQL upsert, a small feed) are looked up first, rather than let
-      // a COPY fail on a stored one (each failure is an error in the server's log); a batch is
-      // written as new at once (its ids would cost PostgreSQL a lookup each).
-      const asNew = n >= LOOKED_UP_BELOW || (await this.noneStored(latest.map(({ record }) => record.transactionId)));
+      // a COPY fail on a stored one (each failure is an error in the server's log, and WAL written
+      // for the rows before it); a batch is written as new at once (its ids would cost PostgreSQL
+      // a lookup each), unless an earlier batch of this import held stored ones (a re-import).
+      const asNew =
+        (n >= LOOKED_UP_BELOW && !context.reimporting) || (await this.noneStored(latest.map(({ record }) => record.transactionId)));
       if (asNew && (await this.copyNewTransactions(store, stage, copyStreamOf(contributions)))) {
+        context.reimporting = false;
         for (const { record } of latest) if (record.customerId) summary.touchedMemberIds.add(record.customerId);
         return new Map<number, string>();
       }
+      context.reimporting = true;
       // A later line for the same id wins: upsert after the batches before this one.
       await after;
       input = `SELECT id, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items
@@ -796,7 +822,12 @@ export class IngestService {
            FROM "Transaction" t WHERE t.id IN (SELECT id FROM input)),
          written AS (
            INSERT INTO "Transaction" AS t (id, "storeId", "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items)
-           SELECT id, $1::uuid, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items FROM input
+           SELECT id, $1::uuid, "customerId", "documentType", "purchasedAt", "channelId", "grossValue", skus, makers, "itemLabels", items FROM input i
+           -- A row imported again unchanged is left alone, not even locked (as ON CONFLICT DO UPDATE would).
+           WHERE NOT EXISTS (
+             SELECT 1 FROM "Transaction" t WHERE t.id = i.id AND t."storeId" = $1::uuid
+               AND (t."customerId", t."documentType", t."purchasedAt", t."channelId", t."grossValue", t.skus, t.makers, t."itemLabels", t.items::text)
+                   IS NOT DISTINCT FROM (i."customerId", i."documentType", i."purchasedAt", i."channelId", i."grossValue", i.skus, i.makers, i."itemLabels", i.items::text))
            ON CONFLICT (id) DO UPDATE SET "customerId" = EXCLUDED."customerId", "documentType" = EXCLUDED."documentType",
              "purchasedAt" = EXCLUDED."purchasedAt", "channelId" = EXCLUDED."channelId", "grossValue" = EXCLUDED."grossValue",
              skus = EXCLUDED.skus, makers = EXCLUDED.makers, "itemLabels" = EXCLUDED."itemLabels", items = EXCLUDED.items
