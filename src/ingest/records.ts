@@ -290,40 +290,33 @@ export function fastTransaction(raw: unknown): RecordOf<'transaction'> | undefin
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fast path for the other bulk of a feed: events, completions and progress, flat records whose
-// fields are all required. The same contract as fastTransaction's, from a table of their fields.
+// Fast paths for the other records of a feed: events, completions and progress, then members.
+// The same contract as fastTransaction's, from tables of their fields and how each is parsed.
 
-type FlatField = 'uuid' | 'instant' | 'code' | 'progress';
-const completion = (target: string, at: string): [string, FlatField][] => [[target, 'uuid'], [at, 'instant']];
-const ACTIVITY_FIELDS = new Map<unknown, [string, FlatField][]>(
+/** A field's value parsed as zod would, or undefined when invalid. */
+type FieldParser = (value: unknown) => unknown;
+const lowerUuid: FieldParser = (value) => (isUuid(value) ? value.toLowerCase() : undefined);
+const instantValue: FieldParser = (value) => (typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined);
+const trimmedText: FieldParser = (value) => (typeof value === 'string' ? value.trim() : undefined);
+const nonEmptyTrimmed: FieldParser = (value) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+const nonEmpty: FieldParser = (value) => (typeof value === 'string' && value.length > 0 ? value : undefined);
+const quantity: FieldParser = (value) => (isQuantity(value) ? value : undefined);
+
+/** Events, completions and progress: every field required. */
+const completion = (target: string, at: string): [string, FieldParser][] => [[target, lowerUuid], [at, instantValue]];
+const ACTIVITY_FIELDS = new Map<unknown, [string, FieldParser][]>(
   Object.entries({
-    customEvent: [['type', 'code'], ['eventDate', 'instant']],
+    customEvent: [['type', nonEmptyTrimmed], ['eventDate', instantValue]],
     campaignCompletion: completion('campaignId', 'completedAt'),
     achievementCompletion: completion('achievementId', 'completedAt'),
     challengeCompletion: completion('challengeId', 'completedAt'),
-    achievementProgress: [['achievementId', 'uuid'], ['ruleId', 'uuid'], ['value', 'progress'], ['recordedAt', 'instant']],
-    challengeProgress: [['challengeId', 'uuid'], ['milestoneId', 'uuid'], ['value', 'progress'], ['recordedAt', 'instant']],
-  } satisfies Partial<Record<IngestKind, [string, FlatField][]>>).map(([kind, fields]): [string, [string, FlatField][]] => [
+    achievementProgress: [['achievementId', lowerUuid], ['ruleId', lowerUuid], ['value', quantity], ['recordedAt', instantValue]],
+    challengeProgress: [['challengeId', lowerUuid], ['milestoneId', lowerUuid], ['value', quantity], ['recordedAt', instantValue]],
+  } satisfies Partial<Record<IngestKind, [string, FieldParser][]>>).map(([kind, fields]): [string, [string, FieldParser][]] => [
     kind,
-    [['id', 'uuid'], ['customerId', 'uuid'], ...fields],
+    [['id', lowerUuid], ['customerId', lowerUuid], ...fields],
   ]),
 );
-
-/** A field as zod would parse it, or undefined when it is not valid. */
-function flatField(value: unknown, type: FlatField): unknown {
-  switch (type) {
-    case 'uuid':
-      return isUuid(value) ? value.toLowerCase() : undefined;
-    case 'instant':
-      return typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined;
-    case 'code': {
-      const code = typeof value === 'string' ? value.trim() : '';
-      return code ? code : undefined;
-    }
-    case 'progress':
-      return isQuantity(value) ? value : undefined;
-  }
-}
 
 /** A valid event, completion or progress record as zod would parse it, or undefined (then zod decides). */
 export function fastActivity(raw: unknown): IngestRecord | undefined {
@@ -331,18 +324,14 @@ export function fastActivity(raw: unknown): IngestRecord | undefined {
   const fields = ACTIVITY_FIELDS.get(raw.kind);
   if (!fields || keyCount(raw) !== fields.length + 1) return undefined;
   const record: Record<string, unknown> = { kind: raw.kind };
-  for (const [name, type] of fields) {
+  for (const [name, parse] of fields) {
     if (!Object.hasOwn(raw, name)) return undefined;
-    const value = flatField(raw[name], type);
+    const value = parse(raw[name]);
     if (value === undefined) return undefined;
     record[name] = value;
   }
   return record as IngestRecord;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Fast path for members, the bulk of a first load. Same contract again: zod decides whenever
-// this answers undefined.
 
 const EMAIL_PATTERN = patternOf(z.email());
 const DATE_PATTERN = patternOf(calendarDate);
@@ -350,11 +339,6 @@ const COUNTRY_PATTERN = /^[A-Za-z]{2}$/;
 const MEMBER_KEYS = new Set(Object.keys(memberRecord.shape));
 const ADDRESS_KEYS = new Set(['city', 'province', 'country', 'postal']);
 const GENDERS = new Set<unknown>(['male', 'female', 'not_disclosed']);
-
-/** A field's value parsed, or undefined when invalid. */
-type FieldParser = (value: unknown) => unknown;
-const trimmedText: FieldParser = (value) => (typeof value === 'string' ? value.trim() : undefined);
-const lowerUuid: FieldParser = (value) => (isUuid(value) ? value.toLowerCase() : undefined);
 
 /**
  * Copies an optional field, parsed: absent stays absent, null stays null when `nullable`.
@@ -377,11 +361,11 @@ const MEMBER_FIELDS: [string, FieldParser, boolean][] = [
   ['phone', trimmedText, true],
   ['gender', (value) => (GENDERS.has(value) ? value : undefined), true],
   ['birthDate', (value) => (typeof value === 'string' && DATE_PATTERN!.test(value) ? value : undefined), true],
-  ['createdAt', (value) => (typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined), false],
-  ['registeredAt', (value) => (typeof value === 'string' && INSTANT_PATTERN!.test(value) ? new Date(value) : undefined), false],
-  ['loyaltyCardNumber', (value) => (typeof value === 'string' && value.length > 0 ? value : undefined), true],
+  ['createdAt', instantValue, false],
+  ['registeredAt', instantValue, false],
+  ['loyaltyCardNumber', nonEmpty, true],
   ['levelId', lowerUuid, true],
-  ['password', (value) => (typeof value === 'string' && value.length > 0 ? value : undefined), false],
+  ['password', nonEmpty, false],
 ];
 
 const ADDRESS_FIELDS: [string, FieldParser][] = [

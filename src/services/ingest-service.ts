@@ -177,7 +177,7 @@ const MEMBER_FIELDS = [
   'active', 'firstName', 'lastName', 'email', 'phone', 'gender', 'birthDate', 'createdAt', 'registeredAt',
   'city', 'province', 'country', 'postal', 'loyaltyCardNumber', 'levelId', 'labels', 'customFields', 'passwordHash',
 ];
-const quoted = (names: string[], prefix = '') => names.map((name) => `${prefix}"${name}"`).join(', ');
+const quoted = (names: string[]) => names.map((name) => `"${name}"`).join(', ');
 const UPSERT_MEMBERS = `
   WITH input AS MATERIALIZED (
     SELECT * FROM unnest($3::uuid[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::date[],
@@ -363,7 +363,7 @@ export class IngestService {
    * through its own small `pg` pool; elsewhere (PGlite) through Prisma.
    */
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     options: { postgres?: pg.PoolConfig | false; /** Valid records per write (tests use small ones). */ batchSize?: number } = {},
   ) {
     const url = postgresUrlOf(prisma);
